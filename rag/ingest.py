@@ -1,0 +1,132 @@
+"""Index the corpus: read, chunk, embed, write; incremental by content hash.
+
+>>> report = ingest()                      # doctest: +SKIP
+>>> report.added, report.unchanged         # doctest: +SKIP
+([], ['000_187088d26fc0e502.txt', ...])
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rag.chunking import Chunk, chunk_text
+from rag.documents import Document, list_documents, load_metadata, read_document
+from rag.embeddings import Embedder, load_embedder
+from rag.errors import DocumentError
+from rag.retrieval import rebuild_lexical
+from rag.settings import Settings
+from rag.store import Store, write_lock
+
+Progress = Callable[[int, int], None]
+BATCH_CHUNKS = 64
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did; `skipped` maps a file to the reason it was not indexed."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    chunks: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.removed)} removed"]
+        parts += [f"{len(self.unchanged)} unchanged", f"{len(self.skipped)} skipped"]
+        return f"{', '.join(parts)}; {self.chunks} chunks in the index ({self.seconds:.1f} s)"
+
+
+def ingest(
+    paths: Iterable[str | Path] | None = None,
+    *,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+    embedder: Embedder | None = None,
+) -> IngestReport:
+    """Bring the index in line with the corpus directory.
+
+    With `paths`, only those files (inside the corpus dir) are indexed and
+    nothing is removed. Files that cannot be read are reported in `skipped`
+    and keep whatever they had in the index before.
+    """
+    settings = settings or Settings.from_env()
+    started = time.perf_counter()
+    embedder = embedder or load_embedder(settings.embedder, threads=settings.threads)
+    report = IngestReport()
+    corpus = settings.corpus_dir
+    files, report.skipped = list_documents(corpus)
+    if paths is not None:
+        wanted = {_relative(Path(p), corpus) for p in paths}
+        files = [f for f in files if f.relative_to(corpus).as_posix() in wanted]
+        report.skipped = {k: v for k, v in report.skipped.items() if k in wanted}
+    with write_lock(settings):
+        store = Store(settings, embedder.id, embedder.dim, create=True)
+        states = store.file_states()
+        metadata = load_metadata(corpus)
+        todo: list[tuple[Document, list[Chunk]]] = []
+        for path in files:
+            try:
+                doc = read_document(path, corpus, max_bytes=settings.max_file_bytes, metadata=metadata)
+            except DocumentError as exc:
+                report.skipped[path.relative_to(corpus).as_posix()] = str(exc).split(": ", 1)[-1]
+                continue
+            state = states.get(doc.source)
+            if state is not None and state.sha256 == doc.sha256 and state.complete:
+                report.unchanged.append(doc.source)
+                continue
+            (report.updated if state is not None else report.added).append(doc.source)
+            todo.append((doc, chunk_text(doc.source, doc.sha256, doc.text, max_chars=settings.chunk_chars, overlap=settings.chunk_overlap)))
+        report.embedded = _write(store, embedder, todo, progress)
+        if paths is None:
+            present = {p.relative_to(corpus).as_posix() for p in files} | set(report.skipped)
+            for source in sorted(set(states) - present):
+                store.remove_file(source)
+                report.removed.append(source)
+        if report.changed or not (settings.store_dir / "lexical" / "ids.json").exists():
+            rebuild_lexical(settings, store)
+        report.chunks = store.count()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _write(store: Store, embedder: Embedder, todo: Sequence[tuple[Document, list[Chunk]]], progress: Progress | None) -> int:
+    """Embed in batches across files; write each file as soon as its vectors are ready."""
+    total = sum(len(chunks) for _, chunks in todo)
+    done = 0
+    pending: list[tuple[Document, list[Chunk]]] = []
+    for item in todo:
+        pending.append(item)
+        if sum(len(c) for _, c in pending) >= BATCH_CHUNKS or item is todo[-1]:
+            texts = [c.text for _, chunks in pending for c in chunks]
+            vectors = embedder.embed_passages(texts)
+            offset = 0
+            for doc, chunks in pending:
+                store.replace_file(doc, chunks, vectors[offset : offset + len(chunks)])
+                offset += len(chunks)
+            done += len(texts)
+            pending = []
+            if progress:
+                progress(done, total)
+    return done
+
+
+def _relative(path: Path, corpus: Path) -> str:
+    try:
+        return path.resolve().relative_to(corpus.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()

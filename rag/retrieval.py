@@ -1,0 +1,140 @@
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) rankings fused by reciprocal rank.
+
+>>> r = Retriever.open(Settings(embedder="fake"))           # doctest: +SKIP
+>>> [h.chunk.source for h in r.search("Combien de temps a duré l'appel ?", k=3)]  # doctest: +SKIP
+['000_187088d26fc0e502.txt', ...]
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rag.embeddings import Embedder, load_embedder
+from rag.errors import IndexMissing
+from rag.lexical import LexicalIndex, digest
+from rag.settings import Settings
+from rag.store import Store, StoredChunk, write_lock
+
+RRF_K = 60
+LEXICAL_DIR = "lexical"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk, its fused score and its rank on each side (1-based; 0 = absent)."""
+
+    chunk: StoredChunk
+    score: float
+    dense_rank: int = 0
+    dense_score: float = 0.0
+    lexical_rank: int = 0
+    lexical_score: float = 0.0
+
+
+def lexical_dir(settings: Settings) -> Path:
+    return settings.store_dir / LEXICAL_DIR
+
+
+def rebuild_lexical(settings: Settings, store: Store) -> LexicalIndex:
+    """Rebuild and save the BM25 index from every chunk in the store."""
+    chunks = store.all_chunks()
+    index = LexicalIndex([c.id for c in chunks], [c.text for c in chunks])
+    index.save(lexical_dir(settings))
+    return index
+
+
+@dataclass
+class Retriever:
+    """Opens the store once; `search` is safe to call from several threads."""
+
+    settings: Settings
+    embedder: Embedder
+    store: Store
+    _lexical: LexicalIndex | None = None
+    _count: int = -1
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    reranker: Any = None
+
+    @classmethod
+    def open(cls, settings: Settings, embedder: Embedder | None = None) -> Retriever:
+        embedder = embedder or load_embedder(settings.embedder, threads=settings.threads)
+        store = Store(settings, embedder.id, embedder.dim)
+        retriever = cls(settings, embedder, store)
+        if settings.reranker:
+            from rag.rerank import CrossEncoderReranker
+
+            retriever.reranker = CrossEncoderReranker(settings.reranker)
+        return retriever
+
+    def lexical(self) -> LexicalIndex:
+        """The BM25 index, reloaded or rebuilt when the store has changed under it."""
+        with self._lock:
+            count = self.store.count()
+            if self._lexical is not None and count == self._count:
+                return self._lexical
+            index = LexicalIndex.load(lexical_dir(self.settings))
+            if index is None or len(index.ids) != count or index.digest != digest(self._ids()):
+                chunks = self.store.all_chunks()
+                index = LexicalIndex([c.id for c in chunks], [c.text for c in chunks])
+                try:
+                    with write_lock(self.settings, wait_s=0):
+                        index.save(lexical_dir(self.settings))
+                except Exception:  # noqa: BLE001 - read-only store or a writer at work: keep it in memory
+                    pass
+            self._lexical, self._count = index, count
+            return index
+
+    def _ids(self) -> list[str]:
+        return list(self.store.collection.get(include=[])["ids"])
+
+    def search(self, query: str, *, k: int | None = None, mode: str | None = None) -> list[Hit]:
+        """The `k` best chunks for `query` (`mode`: hybrid, dense or bm25)."""
+        k = k or self.settings.top_k
+        mode = mode or self.settings.retrieval
+        depth = max(self.settings.candidates, k)
+        if self.store.count() == 0:
+            raise IndexMissing("the index is empty; add .txt or .md files to the corpus and run: rag ingest")
+        dense: list[tuple[StoredChunk, float]] = []
+        lexical: list[tuple[str, float]] = []
+        if mode in ("hybrid", "dense"):
+            dense = self.store.query(self.embedder.embed_query(query), depth)
+        if mode in ("hybrid", "bm25"):
+            lexical = self.lexical().search(query, depth)
+        hits = fuse(dense, lexical, self.store)
+        if self.reranker is not None:
+            hits = self.reranker.rerank(query, hits)
+        return hits[:k]
+
+
+def fuse(dense: list[tuple[StoredChunk, float]], lexical: list[tuple[str, float]], store: Store) -> list[Hit]:
+    """Reciprocal rank fusion of the two rankings."""
+    chunks = {c.id: c for c, _ in dense}
+    missing = [i for i, _ in lexical if i not in chunks]
+    chunks.update({c.id: c for c in store.get(missing)} if missing else {})
+    info: dict[str, dict[str, float]] = {}
+    for rank, (chunk, score) in enumerate(dense, 1):
+        info.setdefault(chunk.id, {})
+        info[chunk.id].update(dense_rank=rank, dense_score=score)
+    for rank, (chunk_id, score) in enumerate(lexical, 1):
+        info.setdefault(chunk_id, {})
+        info[chunk_id].update(lexical_rank=rank, lexical_score=score)
+    hits = []
+    for chunk_id, d in info.items():
+        if chunk_id not in chunks:
+            continue
+        fused = sum(1.0 / (RRF_K + d[key]) for key in ("dense_rank", "lexical_rank") if d.get(key))
+        hits.append(
+            Hit(
+                chunk=chunks[chunk_id],
+                score=fused,
+                dense_rank=int(d.get("dense_rank", 0)),
+                dense_score=d.get("dense_score", 0.0),
+                lexical_rank=int(d.get("lexical_rank", 0)),
+                lexical_score=d.get("lexical_score", 0.0),
+            )
+        )
+    hits.sort(key=lambda h: (-h.score, -h.dense_score))
+    return hits
