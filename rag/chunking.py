@@ -88,10 +88,11 @@ def chunk_text(
     groups: list[list[tuple[int, int]]] = []
     current: list[tuple[int, int]] = []
     for span in sentences:
-        if current and _is_heading(text, span):
+        heading_only = len(current) == 1 and _is_heading(text, current[0])
+        new_paragraph = "\n\n" in text[current[-1][1] : span[0]] if current else False
+        if current and (_is_heading(text, span) or (new_paragraph and not heading_only)):
             groups.append(current)
             current = []
-        heading_only = len(current) == 1 and _is_heading(text, current[0])
         limit = max_chars + max_chars // 2 if heading_only else max_chars
         if current and span[1] - current[0][0] > limit:
             groups.append(current)

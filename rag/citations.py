@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from rag.calendar import annotate
 from rag.chunking import sentence_spans
 from rag.lexical import analyze
 from rag.normalize import dates, durations, fold, name_key, numbers
@@ -125,7 +126,7 @@ def _best_span(claim: Facts, passage: Passage) -> tuple[int, int, float]:
     best = (passage.start, passage.end, 0.0)
     for s, e in sentence_spans(passage.text):
         text = passage.text[s:e]
-        score = support(claim, facts_of(text, doc_date=passage.date), text)
+        score = support(claim, facts_of(annotate(text, passage.date), doc_date=passage.date), text)
         if score > best[2]:
             best = (passage.start + s, passage.start + e, score)
     return best
@@ -137,7 +138,7 @@ def split_sentences(text: str) -> list[str]:
 
 def attribute(answer: str, passages: Sequence[Passage], *, threshold: float = 0.34) -> tuple[str, list[Citation]]:
     """Rewrite the markers of `answer` so that each one points to a supporting passage."""
-    pfacts = [facts_of(p.text, doc_date=p.date) for p in passages]
+    pfacts = [facts_of(annotate(p.text, p.date), doc_date=p.date) for p in passages]
     numbers_seen: dict[tuple[str, int, int], int] = {}
     citations: list[Citation] = []
     out: list[str] = []

@@ -26,7 +26,7 @@ STOP_WORDS = frozenset(
     """
     a au aux avec ce ces dans de des du elle en et eux il ils je la le les leur leurs lui ma mais me meme mes moi
     mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi ton tu un une vos votre
-    vous c d j l m n s t y ete etee etes etant suis es est sommes etes sont serai sera seront etais etait etaient
+    vous c d j l m n s t y etant suis es est sommes etes sont serai sera seront etais etait etaient
     fus fut ai as avons avez ont aurai aura auront avais avait avaient eu cet cette ceux celle celles celui ci la
     se sa son si tout tous toute toutes tres plus aussi comme dont donc ou quel quelle quels quelles lequel
     laquelle lesquels est-ce

@@ -1,6 +1,6 @@
 """French/English normalisation: folding, numbers, durations, dates, names, language.
 
-Pure standard library. Shared by the answer checker and citation attribution.
+Pure standard library; shared by the answer checker and citation attribution.
 
 >>> fold("L’appel a duré «une heure»")
 'l\\'appel a dure "une heure"'
@@ -8,23 +8,14 @@ Pure standard library. Shared by the answer checker and citation attribution.
 
 from __future__ import annotations
 
-import calendar
+import datetime as dt
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = [
-    "DateMention",
-    "dates",
-    "durations",
-    "fold",
-    "language",
-    "mentions_name",
-    "name_key",
-    "numbers",
-    "same_name",
-]
+__all__ = ["DateMention", "dates", "durations", "fold", "language", "mentions_name", "name_key", "numbers", "same_name"]
 
 _TRANS = str.maketrans({
     "\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u02bc": "'", "\u2032": "'",
@@ -35,6 +26,10 @@ _TRANS = str.maketrans({
 })  # fmt: skip
 
 
+def _split(words: str) -> list[str]:
+    return words.split()
+
+
 def _fold_once(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.lower().translate(_TRANS))
     text = "".join(c for c in text if not unicodedata.combining(c))
@@ -42,13 +37,13 @@ def _fold_once(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Lowercase, strip accents, unify quotes and spaces (idempotent).
+    """Lowercase, strip accents, unify quotes, dashes and spaces; idempotent.
 
     >>> fold("  Sergueï\u00a0LAVROV ’ ")
     "serguei lavrov '"
     """
     previous, current = None, text
-    for _ in range(5):
+    for _ in range(5):  # NFKD/lower can expose new foldable characters
         if current == previous:
             break
         previous, current = current, _fold_once(current)
@@ -56,113 +51,110 @@ def fold(text: str) -> str:
 
 
 # --- numbers -----------------------------------------------------------------
-
-_NUM_RE = (
-    r"(?<![\d.,'])(?:\d{1,3}(?P<g>[ .,'])\d{3}(?:(?P=g)\d{3})*(?!\d)(?:[.,]\d+)?"
-    r"|\d+(?:[.,]\d+)?)"
-)
+# Digit literals: "5 000", "5,000", "5.000", "5'000" are thousands (a group of exactly
+# three digits after the separator); "3,5" and "1.25" are decimals.
+_NUM_RE = r"(?<![\d.,'])(?:\d{1,3}(?P<g>[ .,'])\d{3}(?:(?P=g)\d{3})*(?!\d)(?:[.,]\d+)?|\d+(?:[.,]\d+)?)"
 _TOKEN_RE = re.compile(rf"{_NUM_RE}|[^\W\d_]+|[^\w\s'-]")
-_UNITS: dict[str, float] = {
-    w: float(i)
-    for i, group in enumerate([
-        "zero", "one", "deux two", "trois three", "quatre four", "cinq five",
-        "six", "sept seven", "huit eight", "neuf nine", "dix ten", "onze eleven",
-        "douze twelve", "treize thirteen", "quatorze fourteen", "quinze fifteen",
-        "seize sixteen", "seventeen", "eighteen", "nineteen",
-    ])
-    for w in group.split()
-}  # fmt: skip
-_UNITS.update({w: float(v) for w, v in [
-    ("vingt", 20), ("vingts", 20), ("twenty", 20), ("trente", 30), ("thirty", 30),
-    ("quarante", 40), ("forty", 40), ("cinquante", 50), ("fifty", 50),
-    ("soixante", 60), ("sixty", 60), ("septante", 70), ("seventy", 70),
-    ("huitante", 80), ("octante", 80), ("eighty", 80), ("nonante", 90), ("ninety", 90),
-]})  # fmt: skip
+_UNIT_WORDS = (
+    "zero|one|deux two|trois three|quatre four|cinq five|six|sept seven|huit eight|neuf nine|dix ten|"
+    "onze eleven|douze twelve|treize thirteen|quatorze fourteen|quinze fifteen|seize sixteen|seventeen|"
+    "eighteen|nineteen"
+)
+_TENS_WORDS = (
+    "vingt vingts twenty|trente thirty|quarante forty|cinquante fifty|soixante sixty|"
+    "septante seventy|huitante octante eighty|nonante ninety"
+)
+_UNITS = {w: float(i) for i, ws in enumerate(_UNIT_WORDS.split("|")) for w in ws.split()}
+_UNITS.update({w: 10.0 * i for i, ws in enumerate(_TENS_WORDS.split("|"), 2) for w in ws.split()})
 _MULTS: dict[str, float] = {
-    "cent": 100, "hundred": 100, "mille": 1e3, "thousand": 1e3, "million": 1e6,
-    "milliard": 1e9, "billion": 1e9, "trillion": 1e12, "dizaine": 10, "douzaine": 12,
-    "dozen": 12, "quinzaine": 15, "vingtaine": 20, "trentaine": 30, "centaine": 100,
-    "millier": 1e3,
+    "cent": 100, "hundred": 100, "mille": 1e3, "thousand": 1e3, "million": 1e6, "milliard": 1e9,
+    "billion": 1e9, "trillion": 1e12, "dizaine": 10, "douzaine": 12, "dozen": 12, "quinzaine": 15,
+    "vingtaine": 20, "trentaine": 30, "centaine": 100, "millier": 1e3,
 }  # fmt: skip
-_WEAK = {"un": 1.0, "une": 1.0, "a": 1.0, "an": 1.0}  # articles: numbers only before a multiplier
-_ORD = {"premier": 1, "premiere": 1, "first": 1, "second": 2, "seconde": 2,
-        "third": 3, "fifth": 5, "eighth": 8, "ninth": 9, "twelfth": 12}  # fmt: skip
+_WEAK = {"un": 1.0, "une": 1.0, "a": 1.0, "an": 1.0}  # articles: a number only before a multiplier
+_ORD = {"premier": 1.0, "premiere": 1.0, "first": 1.0, "second": 2.0, "seconde": 2.0, "third": 3.0,
+        "fifth": 5.0, "eighth": 8.0, "ninth": 9.0, "twelfth": 12.0}  # fmt: skip
 
 Token = str | float
 
 
-def _mult(word: str) -> tuple[float, bool] | None:
-    """Multiplier value of ``word`` and whether it is plural."""
+def _mult(word: Token) -> tuple[float, bool] | None:
+    """Multiplier value of ``word`` and whether it is plural ('millions')."""
+    if isinstance(word, float):
+        return None
     if word in _MULTS:
         return _MULTS[word], False
-    if word.endswith("s") and word[:-1] in _MULTS:
-        return _MULTS[word[:-1]], True
-    return None
+    single = word.removesuffix("s")
+    return (_MULTS[single], True) if single != word and single in _MULTS else None
 
 
-def _ordinal(word: str) -> float | None:
-    if word in _ORD:
-        return float(_ORD[word])
+def _ordinal(word: Token) -> float | None:
+    """'sixième' -> 6, 'twentieth' -> 20, 'neuvième' -> 9."""
+    if isinstance(word, float) or word in _ORD:
+        return None if isinstance(word, float) else _ORD[word]
     stems: list[str] = []
     if word.endswith(("ieme", "iemes")):
         stem = word[: word.rindex("ieme")]
         stems = [stem, stem + "e", stem[:-1] + "f", stem.removesuffix("u")]
-    elif word.endswith("ieth"):
-        stems = [word[:-4] + "y"]
     elif word.endswith("th"):
-        stems = [word[:-2]]
-    for stem in stems:
-        if stem in _UNITS:
-            return _UNITS[stem]
-        if stem in _MULTS:
-            return _MULTS[stem]
-    return None
+        stems = [word[:-4] + "y" if word.endswith("ieth") else word[:-2]]
+    return next((_UNITS.get(s) or _MULTS[s] for s in stems if s in _UNITS or s in _MULTS), None)
 
 
 def _additive(last: float, value: float) -> bool:
-    """May ``value`` be added after a word worth ``last`` (vingt-deux, dix-sept)?"""
-    tens = last >= 20 and last % 10 == 0
-    return value < last and (tens or (last == 10 and value < 10))
+    """May ``value`` follow a word worth ``last`` additively (vingt-deux, dix-sept)?"""
+    return value < last and ((last >= 20 and last % 10 == 0) or (last == 10 and value < 10))
 
 
-def _read_number(ts: list[Token], i: int) -> tuple[float | None, int]:
-    total, cur, last, seen, j = 0.0, 0.0, float("inf"), False, i
-    while j < len(ts):
-        tok, nxt = ts[j], ts[j + 1] if j + 1 < len(ts) else ""
-        mult = _mult(nxt) if isinstance(nxt, str) else None
+@dataclass
+class _Phrase:
+    """Accumulates one number phrase, e.g. 'deux millions cinq cent mille'."""
+
+    total: float = 0.0
+    cur: float = 0.0
+    last: float = math.inf
+    seen: bool = False
+    done: bool = False
+
+    def feed(self, tok: Token, nxt: Token) -> bool:
+        """Take ``tok`` if it continues the phrase."""
+        mult = _mult(tok)
         if isinstance(tok, float):
-            if seen:
-                break
-            cur, last, seen = tok, 0.0, True
-        elif tok in _MULTS or (seen and _mult(tok)):
-            m = _mult(tok) or (1.0, False)
-            if m[0] == 100:
-                cur, last = (cur or 1.0) * 100, 100.0
-            else:
-                total, cur, last = total + (cur or 1.0) * m[0], 0.0, m[0]
-            seen = True
-        elif tok in _UNITS or (seen and tok in ("un", "une")):
-            value = _UNITS.get(tok, 1.0)
-            if seen and last == 4 and value == 20 and cur % 100 == 4:
-                cur, last = cur + 76, 20.0
-            elif seen and not _additive(last, value):
-                break
-            else:
-                cur, last, seen = cur + value, value, True
-        elif not seen and tok in _WEAK and mult and not mult[1]:
-            cur, last, seen = 1.0, 1.0, True
-        elif seen and tok in ("et", "and") and isinstance(nxt, str):
-            follow = _UNITS.get(nxt, 1.0 if nxt in ("un", "une") else None) or _ordinal(nxt)
-            if follow is None or not (_additive(last, follow) or last >= 100):
-                break
-        elif isinstance(tok, str) and (value := _ordinal(tok)) is not None:
-            if seen and not _additive(last, value):
-                break
-            return total + cur + value, j + 1
+            return not self.seen and self._unit(tok, literal=True)
+        if mult and (self.seen or not mult[1]):
+            return self._scale(mult[0])
+        if tok in _UNITS or (self.seen and tok in ("un", "une")):
+            return self._unit(_UNITS.get(tok, 1.0))
+        if tok in _WEAK and not self.seen:
+            follow = _mult(nxt)
+            return bool(follow and not follow[1]) and self._unit(1.0)
+        if tok in ("et", "and") and self.seen:
+            joined = _UNITS.get(nxt, 1.0) if isinstance(nxt, str) and nxt in (*_UNITS, "un", "une") else _ordinal(nxt)
+            return joined is not None and (_additive(self.last, joined) or self.last >= 100)
+        value = _ordinal(tok)
+        self.done = value is not None
+        return value is not None and self._unit(value)
+
+    def _unit(self, value: float, *, literal: bool = False) -> bool:
+        if self.seen and self.last == 4 and value == 20 and self.cur % 100 == 4:
+            self.cur, self.last = self.cur + 76, 20.0  # quatre-vingt
+            return True
+        if self.seen and not _additive(self.last, value):
+            return False
+        self.cur, self.last, self.seen = self.cur + value, 0.0 if literal else value, True
+        return True
+
+    def _scale(self, factor: float) -> bool:
+        if factor == 100:
+            self.cur = (self.cur or 1.0) * 100
         else:
-            break
-        j += 1
-    return (total + cur if seen else None), j
+            self.total, self.cur = self.total + (self.cur or 1.0) * factor, 0.0
+        self.last, self.seen = factor, True
+        return True
+
+
+def _at(ts: list[Token], i: int) -> Token:
+    return ts[i] if 0 <= i < len(ts) else ""
 
 
 def _literal(text: str, group: str | None) -> float:
@@ -175,7 +167,7 @@ def _literal(text: str, group: str | None) -> float:
 
 
 def _tokens(text: str) -> list[Token]:
-    """Folded tokens, with every number phrase collapsed to a float."""
+    """Folded tokens, every number phrase collapsed to one float."""
     raw: list[Token] = [
         _literal(m.group(0), m.group("g")) if m.group(0)[0].isdigit() else m.group(0)
         for m in _TOKEN_RE.finditer(fold(text))
@@ -183,14 +175,19 @@ def _tokens(text: str) -> list[Token]:
     out: list[Token] = []
     i = 0
     while i < len(raw):
-        value, j = _read_number(raw, i)
-        out.append(raw[i] if value is None else value)
-        i = i + 1 if value is None else j
+        phrase, j = _Phrase(), i
+        while j < len(raw) and not phrase.done and phrase.feed(raw[j], _at(raw, j + 1)):
+            j += 1
+        out.append(phrase.total + phrase.cur if phrase.seen else raw[i])
+        i = j if phrase.seen else i + 1
     return out
 
 
 def numbers(text: str) -> list[float]:
-    """Every number mentioned, digits or words, French or English.
+    """Every number mentioned, in digits or words, French or English, ordinals included.
+
+    Articles (un/une/a/an) count only before a multiplier ('une douzaine'), plural
+    multipliers only after a number ('des centaines' is not a number); 'billion' is 1e9.
 
     >>> numbers("plus de 5 000 soldats, sept morts, la sixième fois, 60 milliards")
     [5000.0, 7.0, 6.0, 60000000000.0]
@@ -201,81 +198,65 @@ def numbers(text: str) -> list[float]:
 # --- durations ---------------------------------------------------------------
 
 _HOUR = {"h", "heure", "heures", "hour", "hours", "hr", "hrs"}
-_FR_HOUR = {"h", "heure", "heures"}
 _MINUTE = {"min", "mins", "mn", "minute", "minutes"}
-_AND = {"et", "and"}
-_HALF = {"demi", "demie", "half"}
-_QUARTER = {"quart", "quarts", "quarter", "quarters"}
+_HALF, _QUARTER = {"demi", "demie", "half"}, {"quart", "quarts", "quarter", "quarters"}
 
 
-def _at(ts: list[Token], i: int) -> Token:
-    return ts[i] if 0 <= i < len(ts) else ""
-
-
-def _quantity(ts: list[Token], i: int) -> float | None:
-    tok = _at(ts, i)
-    return tok if isinstance(tok, float) else _WEAK.get(tok) if tok else None
+def _quantity(tok: Token) -> float | None:
+    return tok if isinstance(tok, float) else _WEAK.get(tok)
 
 
 def _fraction(ts: list[Token], i: int) -> tuple[float, int] | None:
-    """'(trois) quarts d'heure', 'half an hour', 'une demi-heure' at ``i``."""
-    q, k = _quantity(ts, i), i
-    if q is not None:
-        k += 1
-    tok = _at(ts, k)
-    size = 15.0 if tok in _QUARTER else 30.0 if tok in _HALF else 0.0
-    k += 1
-    k += _at(ts, k) in ("d", "de", "of")
+    """'(trois) quarts d'heure', 'half an hour', 'une demi-heure' starting at ``i``."""
+    q = _quantity(_at(ts, i))
+    k = i + (q is not None)
+    size = 15.0 if _at(ts, k) in _QUARTER else 30.0 if _at(ts, k) in _HALF else 0.0
+    k += 1 + (_at(ts, k + 1) in ("d", "de", "of"))
     k += _at(ts, k) in _WEAK
-    if not size or _at(ts, k) not in _HOUR:
-        return None
-    return (q or 1.0) * size, k + 1
+    return ((q or 1.0) * size, k + 1) if size and _at(ts, k) in _HOUR else None
+
+
+def _hour_tail(ts: list[Token], k: int) -> tuple[float, int]:
+    """Minutes after an hour unit: 'et quart', 'and a half', '15', 'et quinze minutes'."""
+    joined = int(_at(ts, k) in ("et", "and"))
+    j = k + joined + (_at(ts, k + joined) in _WEAK)
+    if _at(ts, j) in _QUARTER or _at(ts, j) in _HALF:
+        return (15.0 if _at(ts, j) in _QUARTER else 30.0), j + 1
+    extra, unit = _at(ts, k + joined), _at(ts, k + joined + 1) in _MINUTE
+    if isinstance(extra, float) and extra < 60 and (unit or not joined):
+        return extra, k + joined + 1 + unit
+    return 0.0, k
 
 
 def _hours(ts: list[Token], i: int) -> tuple[float, int] | None:
-    """'une heure et quart', '1 h 15', 'an hour and fifteen minutes' at ``i``."""
-    q = _quantity(ts, i)
-    k = i + 1
+    """'une heure et quart', '1 h 15', 'one and a half hours' starting at ``i``."""
+    q, k = _quantity(_at(ts, i)), i + 1
     half = k + 1 + (_at(ts, k + 1) in _WEAK)
-    if q is not None and _at(ts, k) in _AND and _at(ts, half) in _HALF:
-        q, k = q + 0.5, half + 1  # 'one and a half hours'
-    unit = _at(ts, k)
-    if q is None or unit not in _HOUR:
-        return None
-    if _at(ts, i - 1) in ("at", "vers") or (_at(ts, i - 1) == "a" and unit in _FR_HOUR):
-        return None  # clock time: 'à 10 heures', 'at 10 hours'
-    minutes, k = q * 60, k + 1
-    joined = _at(ts, k) in _AND
-    j = k + joined
-    j += _at(ts, j) in _WEAK
-    extra = _at(ts, j)
-    if extra in _QUARTER or extra in _HALF:
-        return minutes + (15.0 if extra in _QUARTER else 30.0), j + 1
-    extra = _at(ts, k + joined)
-    if isinstance(extra, float) and extra < 60:
-        with_unit = _at(ts, k + joined + 1) in _MINUTE
-        if with_unit or not joined:
-            return minutes + extra, k + joined + 1 + with_unit
-    return minutes, k
+    if q is not None and _at(ts, k) in ("et", "and") and _at(ts, half) in _HALF:
+        q, k = q + 0.5, half + 1
+    unit, before = _at(ts, k), _at(ts, i - 1)
+    clock = before in ("at", "vers") or (before == "a" and unit in ("h", "heure", "heures"))
+    if q is None or unit not in _HOUR or clock:
+        return None  # not a duration, or a clock time: 'à 10 heures', 'vers 10 h'
+    extra, end = _hour_tail(ts, k + 1)
+    return q * 60 + extra, end
 
 
 def durations(text: str) -> list[float]:
-    """Every duration mentioned, in minutes (clock times are skipped).
+    """Every duration mentioned, in minutes; clock times ('à 10 heures') are skipped.
 
     >>> durations("l'appel a duré une heure et quart, puis 45 minutes, à 10 heures")
     [75.0, 45.0]
     """
     ts, out, i = _tokens(text), [], 0
     while i < len(ts):
+        q = _quantity(ts[i])
         found = _fraction(ts, i) or _hours(ts, i)
-        q = _quantity(ts, i)
         if found is None and q is not None and _at(ts, i + 1) in _MINUTE:
             found = (q, i + 2)
-        if found is None:
-            i += 1
-            continue
-        out.append(found[0])
-        i = found[1]
+        if found:
+            out.append(found[0])
+        i = found[1] if found else i + 1
     return out
 
 
@@ -284,7 +265,7 @@ def durations(text: str) -> list[float]:
 
 @dataclass(frozen=True)
 class DateMention:
-    """A (possibly partial) date; weekday 0 is Monday.
+    """A possibly partial date; ``weekday`` 0 is Monday.
 
     >>> DateMention(2025, 5, 19, 0).month
     5
@@ -296,39 +277,32 @@ class DateMention:
     weekday: int | None = None
 
 
-_MONTHS_FR = "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre"
-_MONTHS_EN = "january february march april may june july august september october november december"
-_MONTH: dict[str, int] = {}
-for _names in (_MONTHS_FR, _MONTHS_EN, "janv fevr mars avr mai juin juil aout sep oct nov dec",
-               "jan feb mar apr may jun jul aug sep oct nov dec"):  # fmt: skip
-    _MONTH.update({n: k + 1 for k, n in enumerate(_names.split())})
-_MONTH["sept"] = 9
-_WEEKDAY = {n: k % 7 for k, n in enumerate(
-    "lundi mardi mercredi jeudi vendredi samedi dimanche "
-    "monday tuesday wednesday thursday friday saturday sunday".split())}  # fmt: skip
+_MONTHS_FR = _split("janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre")
+_MONTHS_EN = _split("january february march april may june july august september october november december")
+_ABBR_FR = _split("janv fevr mars avr mai juin juil aout sep oct nov dec")
+_ABBR_EN = _split("jan feb mar apr may jun jul aug sep oct nov dec")
+_MONTH = {n: k % 12 + 1 for k, n in enumerate(_MONTHS_FR + _MONTHS_EN + _ABBR_FR + _ABBR_EN)} | {"sept": 9}
+_DAYS = "lundi mardi mercredi jeudi vendredi samedi dimanche monday tuesday wednesday thursday friday saturday sunday"
+_WEEKDAY = {n: k % 7 for k, n in enumerate(_DAYS.split())}
 
 
 def _alt(names: Iterable[str]) -> str:
     return "|".join(sorted(names, key=len, reverse=True))
 
 
-_ABBR_EN = "jan feb mar apr jun jul aug sep sept oct nov dec"
-_M = rf"(?P<m>{_alt(_MONTH)})\.?"
-_ME = rf"(?P<m>{_alt(_MONTHS_EN.split() + _ABBR_EN.split())})\.?"
+_M, _ME = rf"(?P<m>{_alt(_MONTH)})\.?", rf"(?P<m>{_alt([*_MONTHS_EN, *_ABBR_EN, 'sept'])})\.?"
 _W = rf"(?:(?P<w>{_alt(_WEEKDAY)}),?\s+(?:the\s+|le\s+)?)?"
-_D = r"(?P<d>[0-3]?\d|premier)(?:er|re|e|eme|st|nd|rd|th)?"
-_Y = r"(?:,?\s+(?P<y>\d{4}))?"
-_AMBIGUOUS = ("may", "march")  # English verbs: months only with context
-_FULL = _alt(m for m in (_MONTHS_FR + " " + _MONTHS_EN).split() if m not in _AMBIGUOUS)
+_D, _Y = r"(?P<d>[0-3]?\d|premier)(?:er|re|e|eme|st|nd|rd|th)?", r"(?:,?\s+(?P<y>\d{4}))?"
+_FULL = _alt(m for m in _MONTHS_FR + _MONTHS_EN if m not in ("may", "march"))  # English 'may'/'march' need context
 _DATE_RES = [re.compile(p) for p in (
     r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b",
     r"\b(?P<d>\d{1,2})[/.](?P<m>\d{1,2})[/.](?P<y>\d{4})\b",
     rf"\b{_W}{_D}\s+(?:of\s+|de\s+)?{_M}{_Y}\b",
     rf"\b{_W}{_ME}\s+{_D}{_Y}\b",
-    rf"\b(?:(?:mi|mid|early|late|debut|fin)-?\s*|(?:in|of|since|until|en|de|depuis)\s+)?{_M}\s+(?P<y>\d{{4}})\b",
+    rf"\b{_M}\s+(?P<y>\d{{4}})\b",
     r"\b(?P<y>(?:19|20)\d\d)-(?P<m>0[1-9]|1[0-2])\b",
     rf"\b(?P<m>{_FULL})\b",
-    rf"\b(?:mi|mid|early|late|in|of|since|until)[-\s]+(?P<m>may|march)\b",
+    r"\b(?:mi|mid|early|late|in|of|since|until)[-\s]+(?P<m>may|march)\b",
     rf"\b(?P<w>{_alt(_WEEKDAY)})s?\b",
     r"(?<![\d/.-])\b(?P<y>1[89]\d\d|20\d\d)\b(?![/.-]\d)",
 )]  # fmt: skip
@@ -339,9 +313,9 @@ def _mention(m: re.Match[str], default_year: int | None) -> DateMention | None:
     month = _MONTH.get(g.get("m", "")) or (int(g["m"]) if g.get("m", "").isdigit() else None)
     day = 1 if g.get("d") == "premier" else int(g["d"]) if "d" in g else None
     year = int(g["y"]) if "y" in g else default_year if month else None
-    if month is not None and not 1 <= month <= 12:
-        return None
-    if day is not None and not 1 <= day <= calendar.monthrange(year or 2024, month or 1)[1]:
+    try:
+        dt.date(year or 2024, month or 1, day or 1)  # validates month and day (2024: leap year)
+    except ValueError:
         return None
     return DateMention(year, month, day, _WEEKDAY.get(g.get("w", "")))
 
@@ -349,15 +323,17 @@ def _mention(m: re.Match[str], default_year: int | None) -> DateMention | None:
 def dates(text: str, *, default_year: int | None = None) -> list[DateMention]:
     """Every date, month, weekday or year mentioned, in text order.
 
-    >>> dates("le lundi 19 mai, puis May 20th, 2025")
-    [DateMention(year=None, month=5, day=19, weekday=0), DateMention(year=2025, month=5, day=20, weekday=None)]
-    """  # noqa: E501
-    folded, taken, found = fold(text), [False] * (len(fold(text)) + 1), []
+    Numeric dates are read day first (19/05/2025). ``default_year`` fills the year of
+    mentions that have a month but no year.
+
+    >>> dates("le lundi 19 mai, puis May 20th, 2025")[0]
+    DateMention(year=None, month=5, day=19, weekday=0)
+    """
+    folded, found = fold(text), []
+    taken = [False] * len(folded)
     for regex in _DATE_RES:
         for m in regex.finditer(folded):
-            if any(taken[m.start() : m.end()]):
-                continue
-            mention = _mention(m, default_year)
+            mention = None if any(taken[m.start() : m.end()]) else _mention(m, default_year)
             if mention is not None:
                 taken[m.start() : m.end()] = [True] * (m.end() - m.start())
                 found.append((m.start(), mention))
@@ -366,24 +342,25 @@ def dates(text: str, *, default_year: int | None = None) -> list[DateMention]:
 
 # --- names -------------------------------------------------------------------
 
-_ALIASES: dict[str, str] = {
-    "etats unis": "united states", "usa": "united states", "u s a": "united states",
-    "u s": "united states", "otan": "nato", "maison blanche": "white house",
-    "moscou": "moscow", "danemark": "denmark", "leon": "leo", "pape": "pope",
-    "royaume uni": "united kingdom", "uk": "united kingdom", "ue": "european union",
-    "union europeenne": "european union", "moyen orient": "middle east",
-    "mer noire": "black sea", "pays bas": "netherlands", "allemagne": "germany",
-    "londres": "london", "varsovie": "warsaw", "bruxelles": "brussels",
-    "geneve": "geneva", "pekin": "beijing", "amerique": "america",
+_ALIASES = {
+    "etats unis": "united states", "usa": "united states", "u s a": "united states", "u s": "united states",
+    "otan": "nato", "maison blanche": "white house", "moscou": "moscow", "danemark": "denmark", "leon": "leo",
+    "pape": "pope", "royaume uni": "united kingdom", "uk": "united kingdom", "ue": "european union",
+    "union europeenne": "european union", "moyen orient": "middle east", "mer noire": "black sea",
+    "pays bas": "netherlands", "allemagne": "germany", "londres": "london", "varsovie": "warsaw",
+    "bruxelles": "brussels", "geneve": "geneva", "pekin": "beijing", "amerique": "america",
 }  # fmt: skip
-_RULES = [("shch", "s"), ("chtch", "s"), ("tsch", "s"), ("tch", "s"), ("sch", "s"),
-          ("sh", "s"), ("ch", "s"), ("zh", "s"), ("kh", "g"), ("gh", "g"), ("ph", "f"),
-          ("th", "t"), ("ck", "k"), ("qu", "k"), ("gue", "ge"), ("gui", "gi"), ("ou", "u"),
-          ("x", "ks"), ("w", "v"), ("j", "s"), ("z", "s"), ("h", "g"), ("y", "i")]  # fmt: skip
+# Transliteration folding, applied in order: French/English/German spellings of Cyrillic
+# sounds collapse (ch/sh/sch/zh/j/z -> s, kh/h -> g, y -> i, w -> v); then every vowel run becomes 'a'
+# (ou/u, ie/i/y, ue/e), mute final e drops and doubled letters merge.
+_RULES = [("shch", "s"), ("chtch", "s"), ("tsch", "s"), ("tch", "s"), ("sch", "s"), ("sh", "s"), ("ch", "s"),
+          ("zh", "s"), ("kh", "g"), ("gh", "g"), ("ph", "f"), ("th", "t"), ("ck", "k"), ("qu", "k"),
+          ("x", "ks"), ("w", "v"), ("j", "s"), ("z", "s"),
+          ("h", "g"), ("y", "i")]  # fmt: skip
 
 
 def _word_key(word: str) -> str:
-    """Phonetic key of one folded word: 'ouchakov' and 'ushakov' -> 'asakav'."""
+    """Phonetic key of one folded word: 'ouchakov', 'ushakov', 'uschakow' -> 'asakav'."""
     if not word.isalpha():
         return word
     if len(word) > 3 and word.endswith("e"):
@@ -391,30 +368,21 @@ def _word_key(word: str) -> str:
     for old, new in _RULES:
         word = word.replace(old, new)
     word = re.sub(r"c(?=[eiy])", "s", word).replace("c", "k")
-    word = re.sub(r"[aeiou]+", "a", word)
-    return re.sub(r"(.)\1+", r"\1", word)
+    return re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiou]+", "a", word))
 
 
 def _words(text: str) -> list[str]:
-    """Folded words with multi-word aliases replaced by their canonical form."""
-    words = re.findall(r"[^\W_]+", fold(text))
-    out: list[str] = []
-    i = 0
+    """Folded words, with aliases (up to three words) replaced by their canonical form."""
+    words, out, i = re.findall(r"[^\W_]+", fold(text)), list[str](), 0
     while i < len(words):
-        for n in (3, 2, 1):
-            alias = _ALIASES.get(" ".join(words[i : i + n]))
-            if alias and i + n <= len(words):
-                out.extend(alias.split())
-                i += n
-                break
-        else:
-            out.append(words[i])
-            i += 1
+        n = next((n for n in (3, 2, 1) if i + n <= len(words) and " ".join(words[i : i + n]) in _ALIASES), 0)
+        out.extend(_ALIASES[" ".join(words[i : i + n])].split() if n else words[i : i + 1])
+        i += n or 1
     return out
 
 
 def name_key(name: str) -> str:
-    """Transliteration-insensitive key of a name (or any text), word by word.
+    """Transliteration- and language-insensitive key of a name (or any text).
 
     >>> name_key("Iouri Ouchakov") == name_key("Yuri Ushakov")
     True
@@ -423,14 +391,10 @@ def name_key(name: str) -> str:
 
 
 def _close(a: str, b: str) -> bool:
-    """Equal keys, or long keys at edit distance one."""
-    if a == b:
-        return True
-    if min(len(a), len(b)) < 6 or abs(len(a) - len(b)) > 1:
-        return False
-    i = 0
-    while i < min(len(a), len(b)) and a[i] == b[i]:
-        i += 1
+    """Equal keys, or keys of six letters or more at edit distance one."""
+    if a == b or min(len(a), len(b)) < 6 or abs(len(a) - len(b)) > 1:
+        return a == b
+    i = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
     return a[i + 1 :] == b[i + 1 :] or a[i + 1 :] == b[i:] or a[i:] == b[i + 1 :]
 
 
@@ -457,39 +421,35 @@ def mentions_name(text: str, name: str) -> bool:
     True
     """
     hay, needle = _words(text), _words(name)
-    n = len(needle)
-    spans = (hay[i : i + n] for i in range(len(hay) - n + 1))
-    return n > 0 and any(all(map(_same_word, span, needle)) for span in spans)
+    spans = (hay[i : i + len(needle)] for i in range(len(hay) - len(needle) + 1))
+    return bool(needle) and any(all(map(_same_word, span, needle)) for span in spans)
 
 
 # --- language ----------------------------------------------------------------
 
-_FR_WORDS = frozenset(
-    "le la les des du de un une et est sont qui que quoi quel quelle quels quelles "
-    "combien quand ou pourquoi comment au aux il elle ils elles ont avec pour dans sur "
-    "pas ne ce cette ces son sa ses leur leurs par en l d qu n s c j je tu nous vous "
-    "mais donc etait ete avait selon lors entre apres avant depuis contre quelle y".split()
-)
-_EN_WORDS = frozenset(
-    "the an of and is are was were who whom whose what which when where why how many "
-    "much did does do has have had in at to for with by from it its he she they his her "
-    "their that this these those not be been will would can could should about after "
-    "before since between against according didn doesn wasn isn aren weren long".split()
-)
+_FR_WORDS = frozenset(_split(
+    "le la les des du de un une et est sont qui que quoi quel quelle quels quelles combien quand ou pourquoi "
+    "comment au aux il elle ils elles ont avec pour dans sur pas ne ce cette ces son sa ses leur leurs par en "
+    "l d qu n s c j je tu nous vous mais donc etait ete avait selon lors entre apres avant depuis contre y"
+))  # fmt: skip
+_EN_WORDS = frozenset(_split(
+    "the an of and is are was were who whom whose what which when where why how many much did does do has have "
+    "had in at to for with by from it its he she they his her their that this these those not be been will "
+    "would can could should about after before since between against according didn doesn wasn isn long"
+))  # fmt: skip
 
 
 def language(text: str) -> str:
-    """'fr' or 'en' by stop words, accents and French spacing before '?!:;'.
+    """'fr' or 'en' for a question or answer.
 
-    Each French/English stop word scores one point, each accented word and a
-    space before '?', '!', ':' or ';' score one for French. Ties, including no
-    signal at all, give 'en'.
+    One point per French or English stop word; French also scores one per accented
+    word and one for a space before '?', '!', ':' or ';'. More French points give
+    'fr'; anything else, including no signal at all ('Lavrov?'), gives 'en'.
 
     >>> language("Qui est Iouri Ouchakov ?"), language("Who is Ushakov?")
     ('fr', 'en')
     """
     words = re.findall(r"[^\W\d_]+", text.lower())
-    fr = sum(fold(w) in _FR_WORDS for w in words)
+    fr = sum(fold(w) in _FR_WORDS for w in words) + sum(w != fold(w) for w in words)
     en = sum(fold(w) in _EN_WORDS for w in words)
-    fr += sum(w != fold(w) for w in words) + bool(re.search(r"\w\s+[?!:;]", text))
-    return "fr" if fr > en else "en"
+    return "fr" if fr + bool(re.search(r"\w\s+[?!:;]", text)) > en else "en"

@@ -1,0 +1,122 @@
+"""Unit tests for the small pieces: chunking, calendar, citations, safety, SQuAD metrics, lexical analysis."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rag.calendar import annotate
+from rag.chunking import chunk_text, sentence_spans
+from rag.citations import Passage, attribute
+from rag.lexical import LexicalIndex, analyze
+from rag.safety import sanitize
+from rag.squad import exact_match, f1
+
+
+@given(st.text(alphabet=st.sampled_from(list("abc éà.!?\n«»'’ ")), max_size=400), st.integers(20, 200))
+def test_chunks_keep_exact_offsets_and_cover_every_sentence(text: str, size: int) -> None:
+    chunks = chunk_text("a.txt", "h", text, max_chars=size)
+    for c in chunks:
+        assert text[c.start : c.end] == c.text and c.text.strip() == c.text
+    covered = {i for c in chunks for i in range(c.start, c.end)}
+    for s, e in sentence_spans(text):
+        assert all(i in covered for i in range(s, e))
+    assert len({c.id for c in chunks}) == len(chunks)
+
+
+def test_chunk_ids_depend_on_content_hash() -> None:
+    a = chunk_text("a.txt", "h1", "Une phrase. Une autre.")
+    b = chunk_text("a.txt", "h2", "Une phrase. Une autre.")
+    assert [c.id for c in a] != [c.id for c in b]
+    assert [c.id for c in a] == [c.id for c in chunk_text("a.txt", "h1", "Une phrase. Une autre.")]
+
+
+def test_sentences_do_not_split_on_abbreviations() -> None:
+    text = "Selon lui, MM. Poutine et Trump ont parlé. M. Ouchakov a confirmé."
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "Selon lui, MM. Poutine et Trump ont parlé.",
+        "M. Ouchakov a confirmé.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "published", "expected"),
+    [
+        ("Le cycle s'est tenu lundi à Istanbul.", "2025-06-04", "lundi [2 juin 2025]"),
+        ("Il s'entretiendrait lundi avec Poutine.", "2025-05-17", "lundi [19 mai 2025]"),
+        ("Ils ont échangé ce jeudi.", "2025-07-03", "jeudi [3 juillet 2025]"),
+        ("La réunion du lundi 19 mai.", "2025-05-17", "lundi 19 mai."),
+    ],
+)
+def test_weekdays_resolve_to_dates(text: str, published: str, expected: str) -> None:
+    assert expected in annotate(text, published)
+
+
+def test_annotate_without_date_changes_nothing() -> None:
+    assert annotate("Il a parlé lundi.", None) == "Il a parlé lundi."
+
+
+def _passages() -> list[Passage]:
+    texts = [
+        "Selon un communiqué, Vladimir Poutine s'est aussi entretenu par téléphone avec le pape Léon XIV.",
+        "L'appel aurait duré une heure et quart, il s'agissait du premier contact depuis le 19 mai.",
+        "Au cours d'un entretien téléphonique d'environ une heure, Poutine a parlé à Trump le 3 juillet.",
+    ]
+    return [Passage(i, f"{i}.txt", 100, 100 + len(t), t, "", "2025-06-04", 0.5) for i, t in enumerate(texts, 1)]
+
+
+def test_attribution_fixes_a_wrong_marker() -> None:
+    text, cites = attribute("The call lasted one hour and fifteen minutes [3].", _passages())
+    assert text == "The call lasted one hour and fifteen minutes [1]."
+    assert [c.source for c in cites] == ["2.txt"]
+    assert cites[0].text.startswith("L'appel aurait duré")
+
+
+def test_attribution_adds_a_missing_marker_and_drops_unsupported_claims() -> None:
+    text, cites = attribute("Poutine a parlé avec le pape Léon XIV. Il gagne 100 millions de dollars [2].", _passages())
+    assert text == "Poutine a parlé avec le pape Léon XIV [1]. Il gagne 100 millions de dollars."
+    assert [c.source for c in cites] == ["1.txt"]
+
+
+def test_citation_span_is_the_supporting_sentence() -> None:
+    p = Passage(1, "a.txt", 10, 0, "", "", None, 1.0)
+    body = "Première phrase sans rapport. L'appel a duré une heure et quart. Autre chose."
+    p = Passage(1, "a.txt", 10, 10 + len(body), body, "", None, 1.0)
+    _, cites = attribute("Il a duré 75 minutes.", [p])
+    assert cites[0].text == "L'appel a duré une heure et quart."
+    assert cites[0].start == 10 + body.index("L'appel")
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "![x](http://evil.example/a.png)",
+        "<img src=http://evil.example/a.png>",
+        "<script>fetch('http://evil.example')</script>",
+        "[clique](https://evil.example/x)",
+        "javascript:alert(1)",
+        "data:text/html;base64,PHNjcmlwdD4=",
+        "voir www.evil.example/page",
+        "<http://evil.example>",
+    ],
+)
+def test_sanitize_removes_every_outside_reference(hostile: str) -> None:
+    out = sanitize(f"Réponse [1]. {hostile}")
+    assert "evil.example" not in out and "<" not in out and "javascript:" not in out and "data:" not in out
+    assert out.startswith("Réponse [1].")
+
+
+def test_squad_metrics_are_french_aware() -> None:
+    assert exact_match("l'Élysée", "Élysée")
+    assert f1("les négociations d'Istanbul", "négociations à Istanbul") == 1.0
+    assert f1("le sommet de Paris", "sommet Lyon") == 0.5
+    assert f1("rien", "Istanbul") == 0.0
+
+
+def test_lexical_matches_curly_and_straight_apostrophes() -> None:
+    assert analyze("l’été") == analyze("l'été") == analyze("L'ÉTÉ")
+    index = LexicalIndex(["a", "b"], ["Résumé de l’été à Paris", "Le printemps à Lyon"])
+    assert index.search("l'été", 2)[0][0] == "a"
+    assert index.search("le la les de", 2) == []
+    assert index.search("?!", 2) == []
