@@ -15,12 +15,13 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from rag.calendar import annotate
+from rag.weekdays import annotate
 from rag.citations import Citation, Passage, attribute
 from rag.errors import InvalidQuestion
 from rag.llm import LLM, Message, load_llm
 from rag.normalize import fold, language
-from rag.retrieval import Hit, Retriever
+from rag.passages import SENTENCE_DB, SentenceVectors, focus
+from rag.retrieval import Retriever
 from rag.safety import sanitize
 from rag.settings import Settings
 
@@ -115,13 +116,6 @@ def standalone(question: str, history: History, llm: LLM, settings: Settings) ->
     return text
 
 
-def passages_of(hits: Sequence[Hit]) -> list[Passage]:
-    return [
-        Passage(i, h.chunk.source, h.chunk.start, h.chunk.end, h.chunk.text, h.chunk.title, h.chunk.date, h.score)
-        for i, h in enumerate(hits, 1)
-    ]
-
-
 def _date_label(date: str | None, lang: str) -> str:
     if not date:
         return ""
@@ -157,9 +151,11 @@ def stream(
     query = standalone(text, history, llm, settings) if history else text
     timings["rewrite_s"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    hits = retriever.search(query, k=settings.top_k)
+    hits = retriever.search(query, k=2 * settings.top_k)
     timings["retrieval_s"] = time.perf_counter() - t1
-    passages = passages_of(hits)
+    passages = focus(hits, query, query_vector=retriever.query_vector(query), vectors=_sentence_vectors(settings, retriever),
+                     max_sentences=settings.top_k)
+    timings["focus_s"] = time.perf_counter() - t1 - timings["retrieval_s"]
     answer = yield from generate(text, query, lang, passages, llm, settings, t0)
     answer.timings = {**timings, **answer.timings}
     yield answer
@@ -231,6 +227,13 @@ def ask(
 
 
 _RETRIEVERS: dict[Settings, Retriever] = {}
+_SENTENCES: dict[Settings, SentenceVectors] = {}
+
+
+def _sentence_vectors(settings: Settings, retriever: Retriever) -> SentenceVectors:
+    if settings not in _SENTENCES:
+        _SENTENCES[settings] = SentenceVectors(retriever.embedder, settings.store_dir / SENTENCE_DB)
+    return _SENTENCES[settings]
 
 
 def _retriever(settings: Settings) -> Retriever:

@@ -23,12 +23,17 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from rag.calendar import annotate
+from rag.weekdays import annotate
 from rag.chunking import sentence_spans
 from rag.lexical import analyze
 from rag.normalize import dates, durations, fold, name_key, numbers
 
-MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+MARKER = re.compile(
+    r"\s*(?:\[(?:passages?\s*|sources?\s*)?\d+(?:\s*(?:[,;]|et|and)\s*\d+)*\]"
+    r"|\((?:(?:passages?|sources?)\s*)?\[?\d+\]?(?:\s*(?:[,;]|et|and)\s*\d+)*\))",
+    re.I,
+)
+_DIGITS = re.compile(r"\d+(?:[ \u00a0\u202f.,]\d{3})*")
 _CAPITALISED = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w’'-]{2,}")
 _NOT_NAMES = {"the", "le", "la", "les", "selon", "lors", "this", "that", "yes", "non", "oui", "no", "dans", "des", "une"}
 MAX_PER_SENTENCE = 2
@@ -80,17 +85,26 @@ class Facts:
 
 
 def facts_of(text: str, *, doc_date: str | None = None) -> Facts:
-    """Everything checkable in `text`; a passage also carries its document's date."""
+    """Everything checkable in `text`; a passage also carries its document's date.
+
+    Only numbers written with digits (or large ones, "5 000", "cinq mille") are
+    hard facts: "first" or "a" in an English sentence must not demand a 1.
+    """
     f = Facts()
     f.durations = {round(d, 1) for d in durations(text)}
-    spent = {round(d / 60, 1) for d in f.durations} | {round(d % 60, 1) for d in f.durations} | f.durations
+    spent = set(f.durations)
+    for d in f.durations:
+        spent |= {float(int(d // 60)), round(d % 60, 1), round(d / 60, 2)}
     for mention in dates(text):
         if mention.month and mention.day:
             f.days.add((mention.month, mention.day))
-            spent |= {float(mention.day), float(mention.year or 0)}
+            spent |= {float(mention.day), float(mention.month), float(mention.year or 0)}
+        elif mention.year:
+            spent.add(float(mention.year))
         if mention.weekday is not None:
             f.weekdays.add(mention.weekday)
-    f.numbers = {n for n in numbers(text) if n not in spent}
+    written = {float(re.sub(r"\D", "", d)) for d in _DIGITS.findall(text)}
+    f.numbers = {n for n in numbers(text) if n not in spent and (n in written or n >= 1000)}
     if doc_date:
         try:
             day = dt.date.fromisoformat(doc_date)
@@ -98,7 +112,7 @@ def facts_of(text: str, *, doc_date: str | None = None) -> Facts:
             f.weekdays.add(day.weekday())
         except ValueError:
             pass
-    f.names = {name_key(w) for w in _CAPITALISED.findall(text) if fold(w) not in _NOT_NAMES}
+    f.names = {name_key(w) for w in _CAPITALISED.findall(text) if fold(w) not in _NOT_NAMES and not dates(w)}
     f.words = set(analyze(text))
     return f
 
@@ -111,14 +125,14 @@ def support(claim: Facts, passage: Facts, passage_text: str) -> float:
         return 0.0
     folded = fold(passage_text)
     names_found = {n for n in claim.names if n in passage.names or n in folded}
-    parts = [claim.numeric, len(claim.names), len(claim.words)]
-    found = [claim.numeric, len(names_found), len(claim.words & passage.words)]
-    if sum(parts) == 0 or found[0] + found[1] + found[2] == 0:
-        return 0.0
+    words_found = claim.words & passage.words
     if claim.names and len(names_found) * 2 < len(claim.names) and not claim.numeric:
         return 0.0
-    weights = (3.0, 2.0, 1.0)
-    return sum(w * f for w, f in zip(weights, found)) / sum(w * p for w, p in zip(weights, parts))
+    soft_total = 2 * len(claim.names) + len(claim.words)
+    soft = (2 * len(names_found) + len(words_found)) / soft_total if soft_total else 0.0
+    if claim.numeric:  # every number, duration and date of the claim is in the passage
+        return 0.6 + 0.4 * soft
+    return soft
 
 
 def _best_span(claim: Facts, passage: Passage) -> tuple[int, int, float]:
