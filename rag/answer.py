@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import time
 import unicodedata
@@ -15,7 +14,6 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from rag.weekdays import annotate
 from rag.citations import Citation, Passage, attribute
 from rag.errors import InvalidQuestion
 from rag.llm import LLM, Message, load_llm
@@ -24,6 +22,7 @@ from rag.passages import SENTENCE_DB, SentenceVectors, focus
 from rag.retrieval import Retriever
 from rag.safety import sanitize
 from rag.settings import Settings
+from rag.weekdays import annotate
 
 History = Sequence[dict[str, str] | tuple[str, str]]
 
@@ -38,14 +37,10 @@ REWRITE = (
     "Rewrite the user's last question so that it can be understood without the conversation. "
     "Keep its language. Reply with the rewritten question only."
 )
-INSTRUCTION = {"fr": "Réponds en français.", "en": "Answer in English."}
+INSTRUCTION = {"fr": "Réponds en français, en une phrase complète.", "en": "Answer in English, in one full sentence."}
 ABSTAIN = {
     "fr": "Les articles ne contiennent pas la réponse à cette question.",
     "en": "The articles do not contain the answer to this question.",
-}
-WEEKDAYS = {
-    "fr": ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
-    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
 }
 _NOT_FOUND = re.compile(
     r"not found|not (?:in|mentioned|stated|specified|given)|do(?:es)? not (?:say|mention|contain|specify|state)|"
@@ -117,13 +112,10 @@ def standalone(question: str, history: History, llm: LLM, settings: Settings) ->
 
 
 def _date_label(date: str | None, lang: str) -> str:
+    """The article's publication date, as a header the model will not mistake for an answer."""
     if not date:
         return ""
-    try:
-        day = dt.date.fromisoformat(date)
-    except ValueError:
-        return f" ({date})"
-    return f" ({WEEKDAYS[lang][day.weekday()]} {date})"
+    return f" (article {'du' if lang == 'fr' else 'of'} {date})"
 
 
 def build_messages(question: str, passages: Sequence[Passage], lang: str) -> list[Message]:
@@ -153,8 +145,13 @@ def stream(
     t1 = time.perf_counter()
     hits = retriever.search(query, k=2 * settings.top_k)
     timings["retrieval_s"] = time.perf_counter() - t1
-    passages = focus(hits, query, query_vector=retriever.query_vector(query), vectors=_sentence_vectors(settings, retriever),
-                     max_sentences=settings.top_k)
+    passages = focus(
+        hits,
+        query,
+        query_vector=retriever.query_vector(query),
+        vectors=_sentence_vectors(settings, retriever),
+        max_sentences=settings.top_k,
+    )
     timings["focus_s"] = time.perf_counter() - t1 - timings["retrieval_s"]
     answer = yield from generate(text, query, lang, passages, llm, settings, t0)
     answer.timings = {**timings, **answer.timings}
@@ -195,8 +192,15 @@ def answer_passages(question: str, passages: Sequence[Passage], *, settings: Set
 def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Passage]) -> Answer:
     """Sanitize the model's text, verify its citations, decide whether to abstain."""
     safe = sanitize(raw).strip()
-    result = Answer(question=question, answer="", language=lang, abstained=True, standalone_question=query,
-                    passages=list(passages), raw_answer=raw)
+    result = Answer(
+        question=question,
+        answer="",
+        language=lang,
+        abstained=True,
+        standalone_question=query,
+        passages=list(passages),
+        raw_answer=raw,
+    )
     if not is_refusal(safe):
         text, citations = attribute(safe, passages)
         if citations:

@@ -23,10 +23,10 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from rag.weekdays import annotate
 from rag.chunking import sentence_spans
 from rag.lexical import analyze
 from rag.normalize import dates, durations, fold, name_key, numbers
+from rag.weekdays import annotate
 
 MARKER = re.compile(
     r"\s*(?:\[(?:passages?\s*|sources?\s*)?\d+(?:\s*(?:[,;]|et|and)\s*\d+)*\]"
@@ -35,7 +35,23 @@ MARKER = re.compile(
 )
 _DIGITS = re.compile(r"\d+(?:[ \u00a0\u202f.,]\d{3})*")
 _CAPITALISED = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w’'-]{2,}")
-_NOT_NAMES = {"the", "le", "la", "les", "selon", "lors", "this", "that", "yes", "non", "oui", "no", "dans", "des", "une"}
+_NOT_NAMES = {
+    "the",
+    "le",
+    "la",
+    "les",
+    "selon",
+    "lors",
+    "this",
+    "that",
+    "yes",
+    "non",
+    "oui",
+    "no",
+    "dans",
+    "des",
+    "une",
+}
 MAX_PER_SENTENCE = 2
 
 
@@ -84,11 +100,12 @@ class Facts:
         return len(self.durations) + len(self.numbers) + len(self.days) + len(self.weekdays)
 
 
-def facts_of(text: str, *, doc_date: str | None = None) -> Facts:
+def facts_of(text: str, *, doc_date: str | None = None, claim: bool = False) -> Facts:
     """Everything checkable in `text`; a passage also carries its document's date.
 
-    Only numbers written with digits (or large ones, "5 000", "cinq mille") are
-    hard facts: "first" or "a" in an English sentence must not demand a 1.
+    In a `claim`, only numbers written with digits (or large ones, "5 000",
+    "cinq mille") are hard facts: "first" or "a" in an answer must not demand a 1.
+    A passage offers every number it states, in digits or in words ("sept morts").
     """
     f = Facts()
     f.durations = {round(d, 1) for d in durations(text)}
@@ -104,7 +121,7 @@ def facts_of(text: str, *, doc_date: str | None = None) -> Facts:
         if mention.weekday is not None:
             f.weekdays.add(mention.weekday)
     written = {float(re.sub(r"\D", "", d)) for d in _DIGITS.findall(text)}
-    f.numbers = {n for n in numbers(text) if n not in spent and (n in written or n >= 1000)}
+    f.numbers = {n for n in numbers(text) if n not in spent and (not claim or n in written or n >= 1000)}
     if doc_date:
         try:
             day = dt.date.fromisoformat(doc_date)
@@ -160,8 +177,9 @@ def attribute(answer: str, passages: Sequence[Passage], *, threshold: float = 0.
         bare = MARKER.sub("", sentence).strip()
         if not bare:
             continue
-        claim = facts_of(bare)
-        scored = sorted(((support(claim, pf, p.text), p) for pf, p in zip(pfacts, passages)), key=lambda t: -t[0])
+        claim = facts_of(bare, claim=True)
+        pairs = zip(pfacts, passages, strict=True)
+        scored = sorted(((support(claim, pf, p.text), p) for pf, p in pairs), key=lambda t: -t[0])
         chosen = [p for score, p in scored if score >= threshold and score >= scored[0][0] - 0.1][:MAX_PER_SENTENCE]
         markers = []
         for p in chosen:
@@ -180,4 +198,4 @@ def _with_markers(sentence: str, markers: list[str]) -> str:
     if not markers:
         return sentence
     stripped = sentence.rstrip(".!?…")
-    return f"{stripped} {''.join(markers)}{sentence[len(stripped):]}"
+    return f"{stripped} {''.join(markers)}{sentence[len(stripped) :]}"

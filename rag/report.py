@@ -29,7 +29,13 @@ def summary(report: dict[str, Any]) -> str:
 
 
 def markdown(report: dict[str, Any]) -> str:
-    lines = ["# Eval report", "", f"Files: {', '.join(report.get('files', []))}  ", f"Settings: `{report.get('settings')}`", ""]
+    lines = [
+        "# Eval report",
+        "",
+        f"Files: {', '.join(report.get('files', []))}  ",
+        f"Settings: `{report.get('settings')}`",
+        "",
+    ]
     lines += ["## Summary", "", "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in (line.split("  ", 1) for line in summary(report).splitlines())]
     for title, key in (("By question type", "by_type"), ("By language", "by_language")):
@@ -47,7 +53,8 @@ def markdown(report: dict[str, Any]) -> str:
                 f"- question: {r['question']}",
                 f"- answer: {r['answer']}",
                 f"- why: {r.get('why', '')}",
-                f"- citations: {cites}; gold sources: {', '.join(r['sources']) or 'none'}; retrieval rank: {r.get('retrieval_rank')}",
+                f"- citations: {cites}; gold sources: {', '.join(r['sources']) or 'none'}",
+                f"- retrieval rank of the gold passage: {r.get('retrieval_rank')}",
                 "",
             ]
     return "\n".join(lines) + "\n"
@@ -61,7 +68,10 @@ def plot(report: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
-    for ax, key, title in ((axes[0], "by_type", "Accuracy by question type"), (axes[1], "by_language", "Accuracy by language")):
+    for ax, key, title in (
+        (axes[0], "by_type", "Accuracy by question type"),
+        (axes[1], "by_language", "Accuracy by language"),
+    ):
         groups = report.get(key) or {}
         names = list(groups)
         ax.bar(names, [groups[n]["accuracy"] for n in names], color="#4c78a8")
@@ -77,7 +87,9 @@ def plot(report: dict[str, Any], path: Path) -> None:
     if "compare" in report:
         modes = list(report["compare"])
         for i, k in enumerate(("recall@1", "recall@5", "mrr")):
-            axes[0].bar([j + i * 0.25 for j in range(len(modes))], [report["compare"][m][k] for m in modes], width=0.25, label=k)
+            axes[0].bar(
+                [j + i * 0.25 for j in range(len(modes))], [report["compare"][m][k] for m in modes], width=0.25, label=k
+            )
         axes[0].set_xticks(range(len(modes)), modes)
         axes[0].legend()
         axes[0].set_title("Retrieval by mode")

@@ -80,7 +80,7 @@ def build_corpus(path: Path, corpus_dir: Path) -> list[SquadItem]:
         target = corpus_dir / source
         if not target.exists() or target.read_text(encoding="utf-8") != text:
             target.write_text(text, encoding="utf-8")
-        for offset, paragraph in zip(offsets, article["paragraphs"]):
+        for offset, paragraph in zip(offsets, article["paragraphs"], strict=True):
             for qa in paragraph["qas"]:
                 if not qa.get("answers"):
                     continue

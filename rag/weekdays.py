@@ -6,9 +6,9 @@ future ("aura lieu lundi", "s'entretiendrait lundi"). Passages shown to the mode
 resolved date in brackets, so "quand ?" can be answered with a real date.
 
 >>> annotate("Le deuxième cycle s'est tenu lundi à Istanbul.", "2025-06-04")
-"Le deuxième cycle s'est tenu lundi [2 juin 2025] à Istanbul."
+"Le deuxième cycle s'est tenu lundi (2 juin 2025) à Istanbul."
 >>> annotate("La conversation aura lieu lundi.", "2025-05-17")
-'La conversation aura lieu lundi [19 mai 2025].'
+'La conversation aura lieu lundi (19 mai 2025).'
 """
 
 from __future__ import annotations
@@ -17,8 +17,20 @@ import datetime as dt
 import re
 
 WEEKDAYS_FR = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-MONTHS_FR = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-             "novembre", "décembre"]
+MONTHS_FR = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
 _WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS_FR) + r")\b(?!\s+(?:\d|1er|prochain|dernier))", re.I)
 _FUTURE = re.compile(
     r"\b(?:\w+(?:era|eront|erait|eraient|iront|irait|ira|dra|dront|drait|ront|rait|raient)|aura|auront|va|vont|"
@@ -39,7 +51,7 @@ def resolve(weekday: int, published: dt.date, *, future: bool) -> dt.date:
 
 
 def annotate(text: str, published: str | None) -> str:
-    """Add `[d month yyyy]` after each bare weekday name, given the publication date."""
+    """Add `(d month yyyy)` after each bare weekday name, given the publication date."""
     if not published:
         return text
     try:
@@ -52,6 +64,6 @@ def annotate(text: str, published: str | None) -> str:
         before = re.split(r"[.;!?\n]", before)[-1]
         future = bool(_FUTURE.search(before))
         weekday = WEEKDAYS_FR.index(m.group(1).lower())
-        return f"{m.group(0)} [{french_date(resolve(weekday, day, future=future))}]"
+        return f"{m.group(0)} ({french_date(resolve(weekday, day, future=future))})"
 
     return _WEEKDAY.sub(replace, text)

@@ -15,9 +15,25 @@ from rag.documents import read_document
 def test_public_surface_is_locked() -> None:
     assert sorted(rag.__all__) == sorted(
         [
-            "Answer", "Citation", "ConfigError", "DocumentError", "IndexIncompatible", "IndexMissing",
-            "IngestReport", "InvalidQuestion", "LLMError", "LLMUnavailable", "ModelMissing", "RagError",
-            "Settings", "StoreBusy", "StoreUnavailable", "ask", "evaluate", "ingest", "stream",
+            "Answer",
+            "Citation",
+            "ConfigError",
+            "DocumentError",
+            "IndexIncompatible",
+            "IndexMissing",
+            "IngestReport",
+            "InvalidQuestion",
+            "LLMError",
+            "LLMUnavailable",
+            "ModelMissing",
+            "RagError",
+            "Settings",
+            "StoreBusy",
+            "StoreUnavailable",
+            "ask",
+            "evaluate",
+            "ingest",
+            "stream",
         ]
     )
 

@@ -25,9 +25,14 @@ def _verified(settings: Settings, answer_sources: list[tuple[str, int, int, str]
 
 
 def test_english_question_on_the_june_call(real_settings: Settings) -> None:
-    a = ask("How long did the phone call last in which Putin said he would respond to the drone attack?", settings=real_settings)
+    a = ask(
+        "How long did the phone call last in which Putin said he would respond to the drone attack?",
+        settings=real_settings,
+    )
     assert a.language == "en" and not a.abstained
-    verdict = check(MARKER.sub("", a.answer), Gold.from_dict({"kind": "duration", "minutes": 75}), abstained=a.abstained)
+    verdict = check(
+        MARKER.sub("", a.answer), Gold.from_dict({"kind": "duration", "minutes": 75}), abstained=a.abstained
+    )
     assert verdict.correct, (a.answer, verdict.why)
     assert {c.source for c in a.citations} & {"000_187088d26fc0e502.txt", "001_d069e54fa5cd9020.txt"}
     _verified(real_settings, [(c.source, c.start, c.end, c.text) for c in a.citations])
@@ -36,7 +41,9 @@ def test_english_question_on_the_june_call(real_settings: Settings) -> None:
 def test_french_question_on_the_july_call(real_settings: Settings) -> None:
     a = ask("Combien de temps a duré l'appel du 3 juillet ?", settings=real_settings)
     assert a.language == "fr" and not a.abstained
-    verdict = check(MARKER.sub("", a.answer), Gold.from_dict({"kind": "duration", "minutes": 60}), abstained=a.abstained)
+    verdict = check(
+        MARKER.sub("", a.answer), Gold.from_dict({"kind": "duration", "minutes": 60}), abstained=a.abstained
+    )
     assert verdict.correct, (a.answer, verdict.why)
     assert {c.source for c in a.citations} & {"002_d8b1cb26158f392a.txt", "004_d1cd692374a06a9c.txt"}
 
@@ -51,7 +58,10 @@ def test_cli_ask_json(real_settings: Settings) -> None:
     env = {**os.environ, "RAG_STORE_DIR": str(real_settings.store_dir)}
     done = subprocess.run(
         [sys.executable, "-m", "rag.cli", "ask", "--json", "Which pope did Putin speak with?"],
-        capture_output=True, text=True, env=env, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)

@@ -6,12 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.calendar import annotate
 from rag.chunking import chunk_text, sentence_spans
 from rag.citations import Passage, attribute
 from rag.lexical import LexicalIndex, analyze
 from rag.safety import sanitize
 from rag.squad import exact_match, f1
+from rag.weekdays import annotate
 
 
 @given(st.text(alphabet=st.sampled_from(list("abc éà.!?\n«»'’ ")), max_size=400), st.integers(20, 200))
@@ -43,9 +43,9 @@ def test_sentences_do_not_split_on_abbreviations() -> None:
 @pytest.mark.parametrize(
     ("text", "published", "expected"),
     [
-        ("Le cycle s'est tenu lundi à Istanbul.", "2025-06-04", "lundi [2 juin 2025]"),
-        ("Il s'entretiendrait lundi avec Poutine.", "2025-05-17", "lundi [19 mai 2025]"),
-        ("Ils ont échangé ce jeudi.", "2025-07-03", "jeudi [3 juillet 2025]"),
+        ("Le cycle s'est tenu lundi à Istanbul.", "2025-06-04", "lundi (2 juin 2025)"),
+        ("Il s'entretiendrait lundi avec Poutine.", "2025-05-17", "lundi (19 mai 2025)"),
+        ("Ils ont échangé ce jeudi.", "2025-07-03", "jeudi (3 juillet 2025)"),
         ("La réunion du lundi 19 mai.", "2025-05-17", "lundi 19 mai."),
     ],
 )
