@@ -7,15 +7,18 @@ export OMP_WAIT_POLICY := PASSIVE
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: chat test install model index eval bench reliability lint clean
+.PHONY: chat test install model index eval bench reliability lint clean browser-deps
 
 chat: model index  ## install everything, build the index, open the chat on 127.0.0.1
 	$(RAG) chat
 
-test: install model  ## run the whole test suite (fast tests and the real-model ones)
+test: install model browser-deps  ## run the whole test suite (fast tests and the real-model ones)
 	$(PY) -m pytest
 
 install: $(VENV)/.installed
+
+browser-deps:  ## Debian's Chromium for the browser test, when missing (never a downloaded browser)
+	@test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 # torch is pinned in the same command so pip takes the local CPU wheel, never a CUDA build.
 $(VENV)/.installed: pyproject.toml

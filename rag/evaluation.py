@@ -163,7 +163,7 @@ def run_item(item: Item, settings: Settings, retriever: Retriever, *, oracle: bo
         "citations": [c.to_dict() for c in answer.citations],
         "gold": item.gold,
         "sources": item.sources,
-        "raw_answer": answer.raw_answer,
+        "raw_answer": answer.raw_answer, "retried": answer.retried, "unsupported": answer.unsupported,
         "passages": [[p.source, p.start, p.end, p.text] for p in answer.passages],
         "retrieval_rank": retrieval_rank(retriever, item, query, "hybrid") if item.spans else None,
         "timings": {**answer.timings, "total_s": elapsed},

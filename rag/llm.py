@@ -14,12 +14,14 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
-from rag.errors import LLMError, LLMUnavailable, ModelMissing
+from rag.errors import ConfigError, LLMError, LLMUnavailable, ModelMissing
 from rag.settings import Settings
 
 Message = dict[str, str]
+CONNECT_TIMEOUT_S = 5.0
 
 
 class LLM(Protocol):
@@ -42,7 +44,7 @@ class LlamaCppLLM:
         from rag.modelfile import SIZE
 
         path = settings.model_path
-        if not path.is_file() or path.stat().st_size != SIZE and settings.llm_model is None:
+        if not path.is_file() or (path.stat().st_size != SIZE and settings.llm_model is None):
             raise ModelMissing(f"model file {path} is missing or incomplete; run: rag model (or make chat)")
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
@@ -86,42 +88,101 @@ class LlamaCppLLM:
 
 
 class OllamaLLM:
-    """A model served by Ollama (`RAG_LLM=ollama`, `OLLAMA_HOST`, `RAG_LLM_MODEL`)."""
+    """A model served by Ollama (`RAG_LLM=ollama`, `OLLAMA_HOST`, `RAG_LLM_MODEL`, default `rag-qwen`).
+
+    Nothing is sent until the first question, so a server that is down shows up
+    as `LLMUnavailable` when asking (or in `rag doctor`), not at import. Every
+    request carries the options that make answers reproducible and the context
+    size the prompts are budgeted for: Ollama would otherwise cut long prompts
+    to its own default silently.
+    """
 
     def __init__(self, settings: Settings) -> None:
-        import ollama
-
         self.host = settings.ollama_host
         self.model = settings.ollama_model
         self.id = f"ollama:{self.model}"
-        self._client = ollama.Client(host=self.host, timeout=settings.llm_timeout_s)
-        self.lock = threading.Lock()
+        self.timeout_s = settings.llm_timeout_s
+        self.num_ctx = settings.context_tokens
+        self._client = self._connect(self.timeout_s)
 
-    def stream(self, messages: list[Message], *, max_tokens: int, stop: list[str] | None = None) -> Iterator[str]:
+    def _connect(self, timeout_s: float) -> Any:
         import httpx
         import ollama
 
-        options: dict[str, Any] = {"temperature": 0.0, "top_k": 1, "num_predict": max_tokens}
+        timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S))
+        try:
+            return ollama.Client(host=self.host, timeout=timeout)
+        except ValueError as exc:
+            example = "http://127.0.0.1:11434"
+            raise ConfigError(f"OLLAMA_HOST={self.host!r} is not an address ({exc}); e.g. {example}") from None
+
+    def stream(self, messages: list[Message], *, max_tokens: int, stop: list[str] | None = None) -> Iterator[str]:
+        """The answer's text pieces as Ollama sends them; raises rather than end an answer early."""
+        options: dict[str, Any] = {"temperature": 0.0, "top_k": 1, "num_predict": max_tokens, "num_ctx": self.num_ctx}
         if stop:
             options["stop"] = stop
+        deadline = time.monotonic() + self.timeout_s
+        parts = self._client.chat(model=self.model, messages=messages, stream=True, options=options)
+        done = False
         try:
-            for part in self._client.chat(model=self.model, messages=messages, stream=True, options=options):
-                text = part.message.content if part.message else None
-                if text:
-                    yield text
+            with self._errors_mapped(self.timeout_s):
+                for part in parts:  # the request is sent on the first iteration
+                    text = part.message.content if part.message else None
+                    if text:
+                        yield text
+                    if part.done:
+                        done = True
+                        break
+                    if time.monotonic() > deadline:
+                        raise LLMError(
+                            f"Ollama at {self.host} took more than {self.timeout_s:g} s to answer; "
+                            "try again, with a shorter question or a faster server"
+                        )
+        finally:
+            parts.close()  # hang up on the server whatever happened
+        if not done:
+            raise LLMError(f"Ollama at {self.host} ended the answer before it was complete; try again")
+
+    def check(self, *, timeout_s: float = 5.0) -> str:
+        """Reach the server and find the model: a one-line description, or the error `stream` would raise."""
+        client = self._connect(timeout_s)
+        with self._errors_mapped(timeout_s):
+            listed = [m.model or "" for m in client.list().models]
+            details = client.show(self.model).details
+        about = [details.family, details.parameter_size, details.quantization_level] if details else []
+        described = " ".join(x for x in about if x)
+        names = ", ".join(listed[:5]) + (" ..." if len(listed) > 5 else "")
+        return f"model {self.model!r} at {self.host}" + (f" ({described})" if described else "") + f"; served: {names}"
+
+    @contextmanager
+    def _errors_mapped(self, timeout_s: float) -> Iterator[None]:
+        """Turn the client's exceptions into the project's errors, each saying what to do."""
+        import httpx
+        import ollama
+
+        incomplete = "the answer is incomplete, try again"
+        try:
+            yield
         except ollama.ResponseError as exc:
             if exc.status_code == 404:
                 raise ModelMissing(
                     f"model {self.model!r} not found on the Ollama server at {self.host}: run "
-                    f"`ollama create {self.model} -f Modelfile` (or `ollama pull {self.model}`)"
+                    f"`ollama create {self.model} -f Modelfile` in the rag checkout (after `rag model`), "
+                    f"or `ollama pull {self.model}`, or set RAG_LLM_MODEL to a model the server has"
                 ) from None
-            raise LLMError(f"Ollama at {self.host} failed: {exc.error}") from None
-        except (httpx.ConnectError, ConnectionError) as exc:
-            raise LLMUnavailable(f"Ollama not reachable at {self.host} ({exc}); start it with `ollama serve` or fix OLLAMA_HOST") from None
+            if exc.status_code == -1:  # an {"error": ...} line in the middle of the stream
+                raise LLMError(f"Ollama at {self.host} failed mid-answer ({exc.error}); {incomplete}") from None
+            raise LLMError(f"Ollama at {self.host} refused the request ({exc.error}, HTTP {exc.status_code})") from None
+        except (httpx.ConnectError, httpx.ConnectTimeout, ConnectionError) as exc:
+            raise LLMUnavailable(
+                f"Ollama not reachable at {self.host} ({type(exc).__name__}); start it with `ollama serve` "
+                "or point OLLAMA_HOST at a running server"
+            ) from None
         except httpx.TimeoutException:
-            raise LLMError(f"Ollama at {self.host} did not answer in time; try again or raise the timeout") from None
-        except httpx.HTTPError as exc:
-            raise LLMError(f"Ollama at {self.host} failed mid-answer ({exc}); the answer is incomplete") from None
+            silent = f"sent nothing for {timeout_s:g} s"
+            raise LLMError(f"Ollama at {self.host} {silent}; try again, or use a faster server") from None
+        except (httpx.HTTPError, ValueError) as exc:  # dropped connection, truncated or malformed line
+            raise LLMError(f"Ollama at {self.host} broke off ({type(exc).__name__}: {exc}); {incomplete}") from None
 
 
 _CACHE: dict[tuple[str, str, str], LLM] = {}
@@ -129,15 +190,23 @@ _CACHE_LOCK = threading.Lock()
 
 
 def load_llm(settings: Settings) -> LLM:
-    """The configured LLM, loaded once per process."""
+    """The configured LLM, loaded once per process (an Ollama client is remade if its timeout changed)."""
     key = (settings.llm, str(settings.llm_model), settings.ollama_host)
     with _CACHE_LOCK:
-        if key not in _CACHE:
-            _CACHE[key] = _build(settings)
-        return _CACHE[key]
+        llm = _CACHE.get(key)
+        if llm is None or not _still_fits(llm, settings):
+            llm = _CACHE[key] = _build(settings)
+        return llm
+
+
+def _still_fits(llm: LLM, settings: Settings) -> bool:
+    if isinstance(llm, OllamaLLM):
+        return (llm.timeout_s, llm.num_ctx) == (settings.llm_timeout_s, settings.context_tokens)
+    return True
 
 
 def _build(settings: Settings) -> LLM:
+    """One backend per `RAG_LLM` value: the rest of the code never asks which one it got."""
     if settings.llm == "ollama":
         return OllamaLLM(settings)
     if settings.llm == "fake":

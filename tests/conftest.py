@@ -17,8 +17,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from rag import llm as llm_module  # noqa: E402
-from rag.settings import PROJECT_DIR, Settings  # noqa: E402
+from rag import llm as llm_module
+from rag.settings import PROJECT_DIR, Settings
 
 CORPUS = PROJECT_DIR / "corpus"
 _real_connect = socket.socket.connect

@@ -67,15 +67,17 @@ def _passages() -> list[Passage]:
 
 
 def test_attribution_fixes_a_wrong_marker() -> None:
-    text, cites = attribute("The call lasted one hour and fifteen minutes [3].", _passages())
+    text, cites, unsupported = attribute("The call lasted one hour and fifteen minutes [3].", _passages())
+    assert unsupported == 0
     assert text == "The call lasted one hour and fifteen minutes [1]."
     assert [c.source for c in cites] == ["2.txt"]
     assert cites[0].text.startswith("L'appel aurait duré")
 
 
-def test_attribution_adds_a_missing_marker_and_drops_unsupported_claims() -> None:
-    text, cites = attribute("Poutine a parlé avec le pape Léon XIV. Il gagne 100 millions de dollars [2].", _passages())
-    assert text == "Poutine a parlé avec le pape Léon XIV [1]. Il gagne 100 millions de dollars."
+def test_attribution_adds_a_missing_marker_and_drops_unsupported_numbers() -> None:
+    text, cites, unsupported = attribute("Poutine a parlé avec le pape Léon XIV. Il gagne 100 millions de dollars [2].", _passages())
+    assert text == "Poutine a parlé avec le pape Léon XIV [1]."
+    assert unsupported == 1
     assert [c.source for c in cites] == ["1.txt"]
 
 
@@ -83,7 +85,7 @@ def test_citation_span_is_the_supporting_sentence() -> None:
     p = Passage(1, "a.txt", 10, 0, "", "", None, 1.0)
     body = "Première phrase sans rapport. L'appel a duré une heure et quart. Autre chose."
     p = Passage(1, "a.txt", 10, 10 + len(body), body, "", None, 1.0)
-    _, cites = attribute("Il a duré 75 minutes.", [p])
+    _, cites, _ = attribute("Il a duré 75 minutes.", [p])
     assert cites[0].text == "L'appel a duré une heure et quart."
     assert cites[0].start == 10 + body.index("L'appel")
 

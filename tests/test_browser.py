@@ -1,0 +1,183 @@
+"""The chat in a real browser: Debian's Chromium driven by Playwright, on the fake models.
+
+A first-time visitor builds the index, asks, reads the streamed answer, opens a
+citation (the passage is highlighted in its article), reads the whole article,
+asks a follow-up and adds an article. Screenshot: the test's tmp dir and
+`test-output/chat.png`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rag.settings import PROJECT_DIR
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+POPE_Q = "Avec quel pape Poutine s'est-il entretenu par téléphone ?"
+PASSAGE = "Vladimir Poutine s'est entretenu avec le pape Léon XIV"
+SLOW_MS = 60_000  # generous: the machine may be busy
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: run `make browser-deps` (apt chromium)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: float = 90) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"streamlit did not start within {timeout_s} s:\n{log.read_text(errors='replace')}")
+
+
+@pytest.fixture
+def chat_url(tmp_path: Path, corpus: Path) -> Iterator[str]:
+    """`streamlit run ui/app.py` on a free loopback port, fake models, empty private store."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_") and k != "OLLAMA_HOST"}
+    env.update(RAG_EMBEDDER="fake", RAG_LLM="fake", RAG_CORPUS_DIR=str(corpus), RAG_STORE_DIR=str(tmp_path / "store"),
+               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", OMP_WAIT_POLICY="PASSIVE", ANONYMIZED_TELEMETRY="False")
+    log = tmp_path / "streamlit.log"
+    command = [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true"]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert "Traceback" not in log.read_text(errors="replace"), log.read_text(errors="replace")
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _ask(page: Any, question: str, answers: int) -> Any:
+    """Type a question, press Enter, wait until there are `answers` finished assistant turns."""
+    from playwright.sync_api import expect
+
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(question)
+    box.press("Enter")
+    turns = page.get_by_test_id("stChatMessage")
+    expect(turns).to_have_count(2 * answers, timeout=SLOW_MS)
+    reply = turns.nth(2 * answers - 1)
+    expect(reply.get_by_text("Réponse en")).to_be_visible(timeout=SLOW_MS)  # the final, verified answer
+    return reply
+
+
+def test_first_visit_ask_open_citation_follow_up_and_add_article(
+    chat_url: str, browser: Any, tmp_path: Path, corpus: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page(locale="fr-FR", viewport={"width": 1280, "height": 1000})
+    page.goto(chat_url)
+    expect(page.get_by_role("heading", name="Interrogez les articles")).to_be_visible(timeout=SLOW_MS)
+    expect(page.get_by_text("Avec quel pape Poutine")).to_be_visible()  # example questions
+
+    # No index yet: build it from the page, with a progress bar.
+    page.get_by_role("button", name="Construire l'index").click()
+    expect(page.get_by_text("Index à jour")).to_be_visible(timeout=SLOW_MS)
+
+    # Ask: the answer streams in, then its verified text and a citation.
+    reply = _ask(page, POPE_Q, 1)
+    expect(reply).to_contain_text("Léon XIV")
+    expect(reply).to_contain_text("[1]")
+    source = reply.get_by_test_id("stExpander").first
+    expect(source).to_contain_text("[1] Poutine a dit à Trump")
+
+    # Open the citation: the passage is highlighted inside its surrounding text.
+    source.locator("summary").click()
+    mark = source.locator("mark")
+    expect(mark).to_be_visible()
+    expect(mark).to_have_text(PASSAGE)
+    expect(source).to_contain_text("000_187088d26fc0e502.txt")
+    assert len(source.locator(".rag-passage").inner_text()) > len(PASSAGE) + 100  # with its context
+
+    # Read the whole article in a dialog, passage highlighted; close it.
+    source.get_by_role("button", name="Lire l'article complet").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.locator("mark")).to_have_text(PASSAGE, timeout=SLOW_MS)
+    expect(dialog).to_contain_text("Selon le président américain")  # the article from its first line
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+
+    # Follow-up: a second turn under the first.
+    follow = _ask(page, "Et combien de temps a duré l'appel ?", 2)
+    follow_source = follow.get_by_test_id("stExpander").first
+    follow_source.locator("summary").click()
+    expect(follow_source.locator("mark")).to_be_visible()
+    expect(follow_source.get_by_role("button", name="Lire l'article complet")).to_be_visible()
+    page.wait_for_timeout(600)  # let the expander finish opening before the screenshot
+    expect(page.get_by_test_id("stChatMessage").first).to_contain_text(POPE_Q)
+    shot = tmp_path / "chat.png"
+    page.screenshot(path=str(shot), full_page=True)
+    (PROJECT_DIR / "test-output").mkdir(exist_ok=True)
+    shutil.copyfile(shot, PROJECT_DIR / "test-output" / "chat.png")
+    assert shot.stat().st_size > 20_000
+
+    # Add an article: upload, validate, index; the corpus count goes up.
+    article = tmp_path / "lyon.txt"
+    article.write_text("Le maire de Lyon a inauguré le pont Raymond-Barre le 12 mars.", encoding="utf-8")
+    page.locator("section[data-testid='stSidebar'] input[type='file']").set_input_files(str(article))
+    page.get_by_role("button", name="Ajouter et indexer").click()
+    expect(page.get_by_text("Ajouté : lyon.txt")).to_be_visible(timeout=SLOW_MS)
+    expect(page.get_by_test_id("stMetricValue").first).to_have_text("6")
+    assert (corpus / "lyon.txt").is_file()
+    assert page.get_by_test_id("stException").count() == 0
+
+
+def test_interface_speaks_english_to_an_english_browser(chat_url: str, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page(locale="en-US")
+    page.goto(chat_url)
+    expect(page.get_by_role("heading", name="Ask the articles")).to_be_visible(timeout=SLOW_MS)
+    expect(page.get_by_role("button", name="Build the index")).to_be_visible()
+    box = page.get_by_test_id("stChatInputTextArea")
+    expect(box).to_have_attribute("placeholder", "Ask a question about the articles…")

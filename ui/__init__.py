@@ -1,0 +1,1 @@
+"""The Streamlit chat: `ui/app.py` is the page, the other modules its parts."""
