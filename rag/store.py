@@ -9,11 +9,17 @@ so the index *is* the manifest: there is no second file to fall out of step.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
+import re
+import signal
+import subprocess
+import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,10 +27,12 @@ from urllib.parse import urlparse
 
 from rag.chunking import Chunk
 from rag.documents import Document
-from rag.errors import IndexIncompatible, IndexMissing, StoreBusy, StoreUnavailable
+from rag.errors import IndexIncompatible, IndexMissing, RagError, StoreBusy, StoreUnavailable
 from rag.settings import Settings
 
 LOCK_FILE = ".rag-write.lock"
+PROBED_FILE = ".rag-probed"
+PROBE_TIMEOUT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -62,20 +70,38 @@ def _client(settings: Settings) -> Any:
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    try:
-        if settings.chroma_url:
-            url = urlparse(settings.chroma_url)
+    if settings.chroma_url:  # RAG_CHROMA_URL: the same collection API, served over HTTP
+        url = urlparse(settings.chroma_url if "://" in settings.chroma_url else f"http://{settings.chroma_url}")
+        try:
             return chromadb.HttpClient(
                 host=url.hostname or "127.0.0.1",
                 port=url.port or (443 if url.scheme == "https" else 8000),
                 ssl=url.scheme == "https",
                 settings=chroma_settings,
             )
+        except Exception as exc:  # chromadb checks the server when the client is made
+            raise StoreUnavailable(
+                f"no Chroma server answers at {settings.chroma_url} ({exc}); start it "
+                "(`chroma run --path DIR --host HOST --port PORT`) or fix or unset RAG_CHROMA_URL"
+            ) from None
+    try:
         settings.store_dir.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
     except Exception as exc:
-        where = settings.chroma_url or settings.store_dir
-        raise StoreUnavailable(f"cannot open the vector store at {where} ({exc}); {rebuild_hint(settings)}") from None
+        raise StoreUnavailable(_open_failure(settings, exc)) from None
+
+
+def _open_failure(settings: Settings, exc: Exception) -> str:
+    """What to tell the user when the embedded store cannot be opened."""
+    where = settings.store_dir
+    if "readonly" in str(exc).replace("-", "").replace(" ", "") or not os.access(where, os.W_OK):
+        return (
+            f"cannot open the vector store at {where}: it is read-only, and Chroma writes even to answer "
+            f"({exc}); make it writable (chmod -R u+w {where}) or copy it elsewhere and set RAG_STORE_DIR"
+        )
+    if isinstance(exc, PermissionError):
+        return f"cannot open the vector store at {where} ({exc}); check its permissions"
+    return f"cannot open the vector store at {where} ({exc}); {rebuild_hint(settings)}"
 
 
 class Store:
@@ -83,18 +109,24 @@ class Store:
 
     def __init__(self, settings: Settings, embedder_id: str, dim: int, *, create: bool = False) -> None:
         self.settings = settings
+        if not settings.chroma_url:
+            check_segments(settings)
         client = _client(settings)
         try:
             if create:
                 meta = {"embedder": embedder_id, "dim": dim}
                 self.collection = client.get_or_create_collection(
-                    settings.collection, metadata=meta, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+                    settings.collection,
+                    metadata=meta,
+                    configuration={"hnsw": {"space": "cosine"}},
+                    embedding_function=None,
                 )
             else:
                 self.collection = client.get_collection(settings.collection, embedding_function=None)
         except Exception as exc:
             if type(exc).__name__ == "NotFoundError" or "does not exist" in str(exc):
-                raise IndexMissing(f"no index yet in {settings.chroma_url or settings.store_dir}; run: rag ingest") from None
+                where = settings.chroma_url or settings.store_dir
+                raise IndexMissing(f"no index yet in {where}; run: rag ingest") from None
             raise StoreUnavailable(f"cannot open the index ({exc}); {rebuild_hint(settings)}") from None
         found = self.collection.metadata or {}
         if found.get("embedder") != embedder_id or int(found.get("dim", -1)) != dim:
@@ -104,11 +136,13 @@ class Store:
             )
 
     def count(self) -> int:
-        return int(self.collection.count())
+        with self._guard():
+            return int(self.collection.count())
 
     def file_states(self) -> dict[str, FileState]:
         """For each indexed file: its content hash and how many of its chunks are present."""
-        got = self.collection.get(include=["metadatas"])
+        with self._guard():
+            got = self.collection.get(include=["metadatas"])
         found: Counter[tuple[str, str]] = Counter()
         expected: dict[tuple[str, str], int] = {}
         for meta in got["metadatas"] or []:
@@ -128,7 +162,7 @@ class Store:
         from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
-        nodes = []
+        nodes: list[Any] = []
         for chunk, vector in zip(chunks, vectors, strict=True):
             meta: dict[str, Any] = {
                 "source": doc.source,
@@ -154,18 +188,24 @@ class Store:
             nodes.append(node)
         self.remove_file(doc.source)
         if nodes:
-            ChromaVectorStore(chroma_collection=self.collection).add(nodes)
+            with self._guard():
+                ChromaVectorStore(chroma_collection=self.collection).add(nodes)
 
     def remove_file(self, source: str) -> None:
-        self.collection.delete(where={"source": source})
+        with self._guard():
+            self.collection.delete(where={"source": source})
 
     def all_chunks(self) -> list[StoredChunk]:
-        got = self.collection.get(include=["metadatas", "documents"])
-        return [_stored(i, d, m) for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])]
+        with self._guard():
+            got = self.collection.get(include=["metadatas", "documents"])
+        rows = zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False)
+        return [_stored(i, d, m) for i, d, m in rows]
 
     def get(self, ids: Sequence[str]) -> list[StoredChunk]:
-        got = self.collection.get(ids=list(ids), include=["metadatas", "documents"])
-        by_id = {i: _stored(i, d, m) for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])}
+        with self._guard():
+            got = self.collection.get(ids=list(ids), include=["metadatas", "documents"])
+        rows = zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False)
+        by_id = {i: _stored(i, d, m) for i, d, m in rows}
         return [by_id[i] for i in ids if i in by_id]
 
     def query(self, vector: Sequence[float], k: int) -> list[tuple[StoredChunk, float]]:
@@ -173,11 +213,26 @@ class Store:
         k = min(k, self.count())
         if k == 0:
             return []
-        got = self.collection.query(
-            query_embeddings=[list(vector)], n_results=k, include=["metadatas", "documents", "distances"]
-        )
-        rows = zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
+        with self._guard():
+            got = self.collection.query(
+                query_embeddings=[list(vector)], n_results=k, include=["metadatas", "documents", "distances"]
+            )
+        rows = zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=False)
         return [(_stored(i, d, m), 1.0 - float(dist)) for i, d, m, dist in rows]
+
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Chroma's own exceptions (a damaged or locked index) become errors that say what to do."""
+        try:
+            yield
+        except (RagError, MemoryError, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if "locked" in str(exc) or "busy" in str(exc).lower():
+                raise StoreBusy(f"the index is busy ({exc}); try again in a moment") from None
+            where = self.settings.chroma_url or self.settings.store_dir
+            raise IndexIncompatible(f"the index at {where} is damaged ({exc}); {rebuild_hint(self.settings)}") from None
 
 
 def _stored(chunk_id: str, text: str | None, meta: Any) -> StoredChunk:
@@ -195,12 +250,14 @@ def _stored(chunk_id: str, text: str | None, meta: Any) -> StoredChunk:
 @contextmanager
 def write_lock(settings: Settings, *, wait_s: float = 2.0) -> Iterator[None]:
     """One writer at a time across processes; others get `StoreBusy` after `wait_s`."""
-    settings.store_dir.mkdir(parents=True, exist_ok=True)
     path = Path(settings.store_dir) / LOCK_FILE
     try:
+        settings.store_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise StoreUnavailable(f"cannot write in {settings.store_dir} ({exc.strerror}); check its permissions") from None
+        raise StoreUnavailable(
+            f"cannot write in {settings.store_dir} ({exc.strerror}); check its permissions"
+        ) from None
     try:
         deadline = time.monotonic() + wait_s
         while True:
@@ -229,3 +286,112 @@ def is_writing(settings: Settings) -> bool:
         return True
     finally:
         os.close(fd)
+
+
+# Chroma 1.5's Rust HNSW loader can kill the whole process (SIGSEGV) on a damaged
+# segment file instead of raising (chroma-core/chroma#7238, #6949, #7069). So before
+# this process first opens a store whose segment files it has not seen checked, a
+# child process opens it and runs a few queries; a crash there becomes a message.
+# A healthy check is remembered (by a digest of the segment files) in PROBED_FILE.
+_PROBED: set[str] = set()
+_SEGMENT_DIR = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_PROBED_LOCK = threading.Lock()
+_PROBE = """
+import random, sys
+import chromadb
+from chromadb.config import Settings
+client = chromadb.PersistentClient(path=sys.argv[1], settings=Settings(anonymized_telemetry=False))
+for col in client.list_collections():
+    n = col.count()
+    if n:
+        dim = len(col.get(limit=1, include=["embeddings"])["embeddings"][0])
+        rng = random.Random(0)
+        vectors = [[rng.gauss(0, 1) for _ in range(dim)] for _ in range(4)]
+        col.query(query_embeddings=vectors, n_results=min(n, 100), include=["distances"])
+"""
+
+
+def segments_digest(store_dir: Path) -> str | None:
+    """A digest of Chroma's vector segment files, or None when there are none yet.
+
+    `length.bin` is left out: Chroma rewrites it on every open of a small index
+    with bytes that change each time, and a damaged one is read without crashing.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    found = False
+    try:
+        segments = sorted(p for p in store_dir.iterdir() if p.is_dir() and _SEGMENT_DIR.fullmatch(p.name))
+        for segment in segments:
+            for path in sorted(segment.iterdir()):
+                if path.name == "length.bin" or not path.is_file():
+                    continue
+                found = True
+                digest.update(f"{segment.name}/{path.name}\0".encode())
+                with path.open("rb") as fh:
+                    while block := fh.read(1 << 20):
+                        digest.update(block)
+    except OSError:
+        return None  # unreadable: Chroma will say so itself
+    return digest.hexdigest() if found else None
+
+
+def check_segments(settings: Settings) -> None:
+    """Open the store in a child process first when it might crash this one (see above)."""
+    store_dir = settings.store_dir
+    key = str(store_dir.resolve())
+    with _PROBED_LOCK:
+        if key in _PROBED:
+            return
+        digest = segments_digest(store_dir)
+        try:
+            known = (store_dir / PROBED_FILE).read_text(encoding="utf-8").strip()
+        except OSError:
+            known = ""
+        if digest is None or digest == known:
+            _PROBED.add(key)
+            return
+        if not os.access(store_dir, os.W_OK):
+            return  # Chroma cannot open a read-only store at all: `_client` explains that
+        failure = probe(store_dir)
+        if failure is None:
+            _PROBED.add(key)
+            with suppress(OSError):  # a read-only store is checked again next time
+                (store_dir / PROBED_FILE).write_text(segments_digest(store_dir) or "", encoding="utf-8")
+            return
+    if is_writing(settings):
+        raise StoreBusy(f"`rag ingest` is rewriting the index ({failure}); try again when it finishes")
+    raise IndexIncompatible(f"the index at {store_dir} is damaged ({failure}); {rebuild_hint(settings)}")
+
+
+def mark_checked(settings: Settings) -> None:
+    """Record the segment files as sound: called by an ingest that wrote and read them to the end."""
+    if settings.chroma_url:
+        return
+    digest = segments_digest(settings.store_dir)
+    if digest:
+        with suppress(OSError):
+            (settings.store_dir / PROBED_FILE).write_text(digest, encoding="utf-8")
+
+
+def probe(store_dir: Path, *, timeout_s: float = PROBE_TIMEOUT_S) -> str | None:
+    """None when a child process can open and query the store, else what went wrong."""
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", ANONYMIZED_TELEMETRY="False")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _PROBE, str(store_dir)], capture_output=True, text=True, timeout=timeout_s, env=env
+        )
+    except (subprocess.TimeoutExpired, OSError):
+        return None  # too slow to tell (a loaded machine) or no child process: do not block the user on it
+    if done.returncode == 0:
+        return None
+    if done.returncode < 0:
+        return f"opening it crashed a separate check process with {_signal_name(-done.returncode)}"
+    lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else f"the check exited with code {done.returncode}"
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"

@@ -75,7 +75,9 @@ def test_attribution_fixes_a_wrong_marker() -> None:
 
 
 def test_attribution_adds_a_missing_marker_and_drops_unsupported_numbers() -> None:
-    text, cites, unsupported = attribute("Poutine a parlé avec le pape Léon XIV. Il gagne 100 millions de dollars [2].", _passages())
+    text, cites, unsupported = attribute(
+        "Poutine a parlé avec le pape Léon XIV. Il gagne 100 millions de dollars [2].", _passages()
+    )
     assert text == "Poutine a parlé avec le pape Léon XIV [1]."
     assert unsupported == 1
     assert [c.source for c in cites] == ["1.txt"]
