@@ -131,7 +131,9 @@ def facts_of(text: str, *, doc_date: str | None = None, claim: bool = False) -> 
             f.weekdays.add(day.weekday())
         except ValueError:
             pass
-    f.names = {name_key(w) for w in _CAPITALISED.findall(text) if fold(w) not in _NOT_NAMES and not dates(w)}
+    # A claim's first word is capitalised by grammar, not because it is a name.
+    words = [m for m in _CAPITALISED.finditer(text) if not (claim and m.start() == len(text) - len(text.lstrip()))]
+    f.names = {name_key(m.group()) for m in words if fold(m.group()) not in _NOT_NAMES and not dates(m.group())}
     f.words = set(analyze(text))
     return f
 

@@ -20,7 +20,6 @@ from reliability import (
     fake_env,
     fake_llama_cpp,
     llm_fault_scenario,
-    prepare_store,
     run_cli,
 )
 
@@ -38,6 +37,7 @@ from rag.fakes import FakeEmbedder, FakeLLM
 from rag.retrieval import Retriever
 
 FAILING_CLI = """
+import sys
 from rag import llm
 from rag.fakes import FakeLLM
 from rag.settings import Settings
@@ -218,7 +218,10 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     root = tmp_path_factory.mktemp("pristine")
     shutil.copytree(Path(__file__).parent.parent / "corpus", root / "corpus")
     settings = Settings(corpus_dir=root / "corpus", store_dir=root / "store", embedder="fake", llm="fake")
-    code = "import sys; sys.path.insert(0, sys.argv[1]); import reliability as r; r.prepare_store(r.Settings.from_env(), sync_threshold=8)"
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import reliability as r; "
+        "r.prepare_store(r.Settings.from_env(), sync_threshold=8)"
+    )
     subprocess.run([PY, "-c", code, str(Path(__file__).parent)], env=fake_env(settings), check=True, timeout=120)
     assert run_cli(["ingest"], fake_env(settings)).returncode == 0
     assert run_cli(["ask", QUESTION], fake_env(settings)).returncode == 0  # let Chroma flush its files
