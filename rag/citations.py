@@ -104,8 +104,8 @@ class Facts:
 def facts_of(text: str, *, doc_date: str | None = None, claim: bool = False) -> Facts:
     """Everything checkable in `text`; a passage also carries its document's date.
 
-    In a `claim`, only numbers written with digits (or large ones, "5 000",
-    "cinq mille") are hard facts: "first" or "a" in an answer must not demand a 1.
+    In a `claim`, numbers in words count from two up ("two trains", "sixth"):
+    "first", "a" or "one" in an answer must not demand a 1 of the passage.
     A passage offers every number it states, in digits or in words ("sept morts").
     """
     f = Facts()
@@ -123,7 +123,7 @@ def facts_of(text: str, *, doc_date: str | None = None, claim: bool = False) -> 
             f.weekdays.add(mention.weekday)
     plain = _CLOCK.sub(r"\1", text)  # "10:00" is the hour 10, not the numbers 10 and 0
     written = {float(re.sub(r"\D", "", d)) for d in _DIGITS.findall(plain)}
-    f.numbers = {n for n in numbers(plain) if n not in spent and (not claim or n in written or n >= 1000)}
+    f.numbers = {n for n in numbers(plain) if n not in spent and (not claim or n in written or n >= 2)}
     if doc_date:
         try:
             day = dt.date.fromisoformat(doc_date)
