@@ -36,6 +36,9 @@ index: install
 eval: model index  ## the full eval on the real models: summary table and reports in eval-out/
 	$(RAG) eval --out eval-out --baseline evals/baseline.json
 
+reliability: install  ## bad input, kill -9, faults, load and injection on the fake models: a summary table
+	$(PY) tests/reliability.py
+
 lint: install
 	$(VENV)/bin/ruff check rag ui tests
 	$(VENV)/bin/mypy

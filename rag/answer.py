@@ -73,7 +73,10 @@ class Answer:
     retried: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """JSON-ready; the model's raw text is sanitised like the answer (it may echo a hostile page)."""
+        data = asdict(self)
+        data["raw_answer"] = sanitize(self.raw_answer)
+        return data
 
 
 def clean_question(question: str, settings: Settings) -> str:
@@ -128,7 +131,7 @@ def _date_label(date: str | None, lang: str) -> str:
 
 def build_messages(question: str, passages: Sequence[Passage], lang: str) -> list[Message]:
     """System text first (its KV cache is reused), then passages, question and language."""
-    quoted = "\n".join(f"[{p.n}]{_date_label(p.date, lang)} {annotate(p.text, p.date)}" for p in passages)
+    quoted = "\n".join(f"[{p.n}]{_date_label(p.date, lang)} {sanitize(annotate(p.text, p.date))}" for p in passages)
     user = f"<passages>\n{quoted}\n</passages>\n\nQuestion: {question}\n{INSTRUCTION[lang]}"
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 

@@ -120,22 +120,31 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from rag.answer import Answer, stream
+    from rag.safety import sanitize
 
-    streamed = ""
+    streamed, printed = "", ""
     answer: Answer | None = None
-    for item in stream(args.question, settings=settings):
-        if isinstance(item, Answer):
-            answer = item
-        elif not args.json:
-            streamed += item
-            print(item, end="", flush=True)
+    try:
+        for item in stream(args.question, settings=settings):
+            if isinstance(item, Answer):
+                answer = item
+            elif not args.json:
+                streamed += item
+                safe = sanitize(streamed)  # only what is safe to show, never a link or an image
+                if safe.startswith(printed):
+                    print(safe[len(printed) :], end="", flush=True)
+                    printed = safe
+    except RagError:
+        if printed:
+            print("\n[incomplete: the answer was interrupted]", flush=True)
+        raise
     assert answer is not None
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
-    if streamed:
+    if printed:
         print()
-    if answer.answer.strip() != streamed.strip():
+    if answer.answer.strip() != printed.strip():
         print(("Vérifié : " if answer.language == "fr" else "Verified: ") + answer.answer)
     for c in answer.citations:
         date = f", {c.date}" if c.date else ""

@@ -90,7 +90,10 @@ def ingest(
                 report.unchanged.append(doc.source)
                 continue
             (report.updated if state is not None else report.added).append(doc.source)
-            todo.append((doc, chunk_text(doc.source, doc.sha256, doc.text, max_chars=settings.chunk_chars, overlap=settings.chunk_overlap)))
+            chunks = chunk_text(
+                doc.source, doc.sha256, doc.text, max_chars=settings.chunk_chars, overlap=settings.chunk_overlap
+            )
+            todo.append((doc, chunks))
         report.embedded = _write(store, embedder, todo, progress)
         if paths is None:
             present = {p.relative_to(corpus).as_posix() for p in files} | set(report.skipped)
@@ -105,7 +108,9 @@ def ingest(
     return report
 
 
-def _write(store: Store, embedder: Embedder, todo: Sequence[tuple[Document, list[Chunk]]], progress: Progress | None) -> int:
+def _write(
+    store: Store, embedder: Embedder, todo: Sequence[tuple[Document, list[Chunk]]], progress: Progress | None
+) -> int:
     """Embed in batches across files; write each file as soon as its vectors are ready."""
     total = sum(len(chunks) for _, chunks in todo)
     done = 0

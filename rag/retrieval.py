@@ -99,7 +99,7 @@ class Retriever:
         return self._last_query[1]
 
     def _ids(self) -> list[str]:
-        return list(self.store.collection.get(include=[])["ids"])
+        return self.store.ids()
 
     def search(self, query: str, *, k: int | None = None, mode: str | None = None) -> list[Hit]:
         """The `k` best chunks for `query` (`mode`: hybrid, dense or bm25)."""

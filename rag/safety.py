@@ -23,7 +23,7 @@ import sys
 from collections.abc import Sequence
 from functools import lru_cache
 
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[(?!\d+\])[^\]]*\](?:\[[^\]]*\])?")  # inline, or by reference
 _LINK = re.compile(r"\[([^\]]+)\]\(\s*[^)]*\)")
 _TAG = re.compile(r"</?[A-Za-z][^>]*>|<!--.*?-->", re.S)
 # Schemes anywhere (GFM autolinks `http://` after `_` or `*`, where `\b` sees no boundary),

@@ -87,14 +87,23 @@ def _client(settings: Settings) -> Any:
     try:
         settings.store_dir.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
-    except Exception as exc:
+    except BaseException as exc:
+        if not chroma_failure(exc):
+            raise
         raise StoreUnavailable(_open_failure(settings, exc)) from None
 
 
-def _open_failure(settings: Settings, exc: Exception) -> str:
+def chroma_failure(exc: BaseException) -> bool:
+    """An error to translate: an ordinary exception, or a panic of Chroma's Rust core
+    (pyo3's `PanicException` derives from BaseException, so `except Exception` misses it)."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
+def _open_failure(settings: Settings, exc: BaseException) -> str:
     """What to tell the user when the embedded store cannot be opened."""
     where = settings.store_dir
-    if "readonly" in str(exc).replace("-", "").replace(" ", "") or not os.access(where, os.W_OK):
+    read_only = "readonly" in str(exc).replace("-", "").replace(" ", "").lower()
+    if read_only or (where.is_dir() and not os.access(where, os.W_OK)):
         return (
             f"cannot open the vector store at {where}: it is read-only, and Chroma writes even to answer "
             f"({exc}); make it writable (chmod -R u+w {where}) or copy it elsewhere and set RAG_STORE_DIR"
@@ -123,7 +132,9 @@ class Store:
                 )
             else:
                 self.collection = client.get_collection(settings.collection, embedding_function=None)
-        except Exception as exc:
+        except BaseException as exc:
+            if not chroma_failure(exc):
+                raise
             if type(exc).__name__ == "NotFoundError" or "does not exist" in str(exc):
                 where = settings.chroma_url or settings.store_dir
                 raise IndexMissing(f"no index yet in {where}; run: rag ingest") from None
@@ -195,6 +206,11 @@ class Store:
         with self._guard():
             self.collection.delete(where={"source": source})
 
+    def ids(self) -> list[str]:
+        """Every chunk id in the collection."""
+        with self._guard():
+            return list(self.collection.get(include=[])["ids"])
+
     def all_chunks(self) -> list[StoredChunk]:
         with self._guard():
             got = self.collection.get(include=["metadatas", "documents"])
@@ -220,15 +236,16 @@ class Store:
         rows = zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=False)
         return [(_stored(i, d, m), 1.0 - float(dist)) for i, d, m, dist in rows]
 
-
     @contextmanager
     def _guard(self) -> Iterator[None]:
         """Chroma's own exceptions (a damaged or locked index) become errors that say what to do."""
         try:
             yield
-        except (RagError, MemoryError, KeyboardInterrupt):
+        except RagError:
             raise
-        except Exception as exc:
+        except BaseException as exc:
+            if isinstance(exc, MemoryError) or not chroma_failure(exc):
+                raise
             if "locked" in str(exc) or "busy" in str(exc).lower():
                 raise StoreBusy(f"the index is busy ({exc}); try again in a moment") from None
             where = self.settings.chroma_url or self.settings.store_dir

@@ -45,9 +45,11 @@ def test_ingest_killed_at_ten_random_points_always_recovers(fast_tmp: Path) -> N
     seed = int(os.environ.get("RAG_KILL_SEED", time.time_ns() % 1_000_000))
     print(f"kill test seed: {seed} (RAG_KILL_SEED={seed} replays it)")
     points = kill_scenario(fast_tmp, points=10, seed=seed)
-    assert len(points) == 10
+    assert len(points) >= 10
     assert [p for p in points if not p.survived] == []
-    assert sum(p.alive_at_kill for p in points) >= 6, "most kills must land while the ingest runs"
+    phases = [p.phase for p in points]
+    print({phase: phases.count(phase) for phase in sorted(set(phases))})
+    assert "between writes" in phases, "no kill interrupted the writes half-way: the targeting is off"
     settings = Settings(corpus_dir=fast_tmp / "corpus", store_dir=fast_tmp / "clean", embedder="fake")
     report = ingest(settings=settings)  # a clean build of the final corpus is what the checks compared to
     assert report.chunks == len(expected_index(settings))
