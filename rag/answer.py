@@ -19,6 +19,7 @@ from rag.errors import InvalidQuestion
 from rag.llm import LLM, Message, load_llm
 from rag.normalize import fold, language
 from rag.passages import SENTENCE_DB, SentenceVectors, focus
+from rag.polarity import is_yes_no, verdict
 from rag.retrieval import Retriever
 from rag.safety import sanitize
 from rag.settings import Settings
@@ -44,6 +45,13 @@ REWRITE = (
     "Keep its language. Reply with the rewritten question only."
 )
 INSTRUCTION = {"fr": "Réponds en français, en une phrase complète.", "en": "Answer in English, in one full sentence."}
+LEAD = {
+    ("fr", True): "Oui",
+    ("fr", False): "Non",
+    ("en", True): "Yes",
+    ("en", False): "No",
+}
+_LEAD_WORD = re.compile(r"^\W*(?:oui|non|yes|no)\b\W*", re.I)
 ABSTAIN = {
     "fr": "Les articles ne contiennent pas la réponse à cette question.",
     "en": "The articles do not contain the answer to this question.",
@@ -129,11 +137,30 @@ def _date_label(date: str | None, lang: str) -> str:
     return f" (article {'du' if lang == 'fr' else 'of'} {date})"
 
 
-def build_messages(question: str, passages: Sequence[Passage], lang: str) -> list[Message]:
-    """System text first (its KV cache is reused), then passages, question and language."""
+def build_messages(question: str, passages: Sequence[Passage], lang: str, yes: bool | None = None) -> list[Message]:
+    """System text first (its KV cache is reused), then passages, question and language.
+
+    For a yes/no question, `yes` is the system's reading of the best passage, and the
+    model is told which word to start with.
+    """
     quoted = "\n".join(f"[{p.n}]{_date_label(p.date, lang)} {sanitize(annotate(p.text, p.date))}" for p in passages)
-    user = f"<passages>\n{quoted}\n</passages>\n\nQuestion: {question}\n{INSTRUCTION[lang]}"
+    instruction = INSTRUCTION[lang]
+    if yes is not None:
+        word = LEAD[(lang, yes)]
+        instruction += f" Commence par « {word}, »." if lang == "fr" else f" Start with '{word},'."
+    user = f"<passages>\n{quoted}\n</passages>\n\nQuestion: {question}\n{instruction}"
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+
+
+def lead_with(text: str, yes: bool | None, lang: str) -> str:
+    """Make a yes/no answer open with the system's reading of the evidence.
+
+    >>> lead_with("Yes, it was discussed [1].", False, "en")
+    'No, it was discussed [1].'
+    """
+    if yes is None or is_refusal(text):
+        return text
+    return f"{LEAD[(lang, yes)]}, {_LEAD_WORD.sub('', text.strip(), count=1)}"
 
 
 def is_refusal(text: str) -> bool:
@@ -176,18 +203,19 @@ def generate(
     raw = ""
     timings: dict[str, float] = {}
     t2 = time.perf_counter()
-    for token in llm.stream(build_messages(query, passages, lang), max_tokens=settings.max_answer_tokens):
+    yes = verdict(query, passages[0].text) if passages and is_yes_no(query) else None
+    for token in llm.stream(build_messages(query, passages, lang, yes), max_tokens=settings.max_answer_tokens):
         if not raw:
             timings["first_token_s"] = time.perf_counter() - t0
         raw += token
         yield token
-    answer = finish(question, query, lang, raw, passages)
+    answer = finish(question, query, lang, lead_with(raw, yes, lang), passages)
     if answer.abstained and is_refusal(raw) and passages:
         # Small models say "not found" too readily: ask once more without that way out,
         # and keep the answer only if every sentence of it is backed by a passage.
-        messages = [{"role": "system", "content": SYSTEM_RETRY}, build_messages(query, passages, lang)[1]]
+        messages = [{"role": "system", "content": SYSTEM_RETRY}, build_messages(query, passages, lang, yes)[1]]
         second = "".join(llm.stream(messages, max_tokens=settings.max_answer_tokens))
-        retry = finish(question, query, lang, second, passages)
+        retry = finish(question, query, lang, lead_with(second, yes, lang), passages)
         if not retry.abstained and retry.unsupported == 0:
             answer = retry
         answer.retried = True
@@ -222,7 +250,7 @@ def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Pa
         raw_answer=raw,
     )
     if not is_refusal(safe):
-        text, citations, result.unsupported = attribute(safe, passages)
+        text, citations, result.unsupported = attribute(safe, passages, question=f"{question} {query}")
         if citations:
             result.answer, result.citations, result.abstained = text, citations, False
     if result.abstained:

@@ -54,6 +54,7 @@ _NOT_NAMES = {
     "une",
 }
 MAX_PER_SENTENCE = 2
+_YES_NO = set(analyze("yes no oui non"))
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,23 @@ def facts_of(text: str, *, doc_date: str | None = None, claim: bool = False) -> 
     return f
 
 
+def without(claim: Facts, given: Facts) -> Facts:
+    """The claim minus what the question already said: an answer that restates the
+    question ("Rubio phoned Lavrov before the 19 May call") needs a passage for its
+    new facts ("Rubio"), not for the question's ("19 May"). A claim that only
+    restates the question keeps all its facts.
+    """
+    rest = Facts(
+        claim.durations - given.durations,
+        claim.numbers - given.numbers,
+        claim.days - given.days,
+        claim.weekdays - given.weekdays,
+        claim.names - given.names,
+        claim.words - given.words - _YES_NO,
+    )
+    return rest if rest.numeric or rest.names or rest.words else claim
+
+
 def support(claim: Facts, passage: Facts, passage_text: str) -> float:
     """0 when the passage contradicts or lacks a numeric fact; else how much it covers."""
     if not claim.durations <= passage.durations or not claim.numbers <= passage.numbers:
@@ -172,13 +190,15 @@ def split_sentences(text: str) -> list[str]:
 
 
 def attribute(
-    answer: str, passages: Sequence[Passage], *, threshold: float = 0.34
+    answer: str, passages: Sequence[Passage], *, question: str = "", threshold: float = 0.34
 ) -> tuple[str, list[Citation], int]:
     """Rewrite the markers of `answer` so that each one points to a supporting passage.
 
     Returns the new text, its citations and how many sentences no passage supports.
     A sentence stating a number, duration or date that no passage holds is dropped.
+    Facts the `question` itself states are not asked of the passages.
     """
+    given = facts_of(question) if question else Facts()
     pfacts = [facts_of(annotate(p.text, p.date), doc_date=p.date) for p in passages]
     numbers_seen: dict[tuple[str, int, int], int] = {}
     citations: list[Citation] = []
@@ -188,7 +208,7 @@ def attribute(
         bare = MARKER.sub("", sentence).strip()
         if not bare:
             continue
-        claim = facts_of(bare, claim=True)
+        claim = without(facts_of(bare, claim=True), given)
         pairs = zip(pfacts, passages, strict=True)
         scored = sorted(((support(claim, pf, p.text), p) for pf, p in pairs), key=lambda t: -t[0])
         chosen = [p for score, p in scored if score >= threshold and score >= scored[0][0] - 0.1][:MAX_PER_SENTENCE]

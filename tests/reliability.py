@@ -498,7 +498,8 @@ def kill_scenario(
         redone = sum(int(report.get(k, 0)) for k in ("added", "updated", "removed"))
         point = KillPoint(i, delay, alive, changes, redone, not problems, problems)
         results.append(point)
-        log(f"kill {i}: {delay:.2f} s after the lock, {point.phase} ({redone}/{changes} left), survived={not problems}")
+        log(f"kill {i}: {delay:.2f} s after the lock, {point.phase} ({redone}/{changes} left), survived={not problems}"
+            + (f"; problems: {problems[:5]}" if problems else ""))
     return results
 
 

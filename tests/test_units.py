@@ -21,7 +21,7 @@ def test_chunks_keep_exact_offsets_and_cover_every_sentence(text: str, size: int
         assert text[c.start : c.end] == c.text and c.text.strip() == c.text
     covered = {i for c in chunks for i in range(c.start, c.end)}
     for s, e in sentence_spans(text):
-        assert all(i in covered for i in range(s, e))
+        assert all(i in covered for i in range(s, e) if not text[i].isspace())  # long ones are cut at spaces
     assert len({c.id for c in chunks}) == len(chunks)
 
 

@@ -1,0 +1,57 @@
+"""Yes/no questions: recognise them, and read yes or no from the passage that settles them.
+
+A 1.5B model says "yes" to most yes/no questions, even when its passage says
+"ne pas avoir été informé" or "sans aboutir à un accord". So the system decides
+the polarity from the evidence (a negation in the best passage, against one in
+the question) and the model only phrases the answer in the user's language.
+
+>>> is_yes_no("Trump a-t-il été informé à l'avance ?"), is_yes_no("Who phoned Lavrov?")
+(True, False)
+>>> negated("Trump a affirmé ne pas avoir été informé."), negated("Les deux parties ont convenu d'un échange.")
+(True, False)
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.normalize import fold
+
+_EN_AUX = re.compile(
+    r"^(?:(?:and|so|but|then|after [^,]+,|according to [^,]+,)\s+)?"
+    r"(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could|should|may|might)(?:n't)?\b",
+    re.I,
+)
+_FR_START = re.compile(r"^(?:et\s+)?(?:est-ce qu|est ce qu)", re.I)
+# Verb-subject inversion ("a-t-il", "allait-elle", "ont-elles") outside a wh-question.
+_FR_INVERSION = re.compile(r"\b\w+-(?:t-)?(?:il|elle|ils|elles|on)\b", re.I)
+_WH = re.compile(
+    r"\b(?:qui|que|qu|quoi|quel|quelle|quels|quelles|quand|ou|comment|combien|pourquoi|lequel|laquelle|"
+    r"lesquels|lesquelles|who|whom|whose|what|when|where|which|why|how)\b"
+)
+# "ne ... pas", "n'a pas", "sans", "aucun", "jamais"; not, n't, never, no, without.
+_NEGATION = re.compile(
+    r"\bn'|\b(?:ne|pas|jamais|aucune?s?|nullement|sans|ni|not|never|no|none|neither|nor|without|cannot)\b|n't\b"
+)
+
+
+def is_yes_no(question: str) -> bool:
+    """True for a question answered by yes or no (English auxiliary first, French inversion)."""
+    text = question.strip()
+    if _EN_AUX.search(text):
+        return True
+    folded = fold(text).replace("’", "'")
+    if _FR_START.search(folded):
+        return True
+    inversion = _FR_INVERSION.search(folded.split("?")[0])
+    return inversion is not None and not _WH.search(folded[: inversion.start()])  # "Quand a-t-il ..." asks when
+
+
+def negated(text: str) -> bool:
+    """True when `text` carries a negation (French or English)."""
+    return bool(_NEGATION.search(fold(text).replace("’", "'")))
+
+
+def verdict(question: str, evidence: str) -> bool:
+    """Yes (True) when the evidence and the question agree in polarity."""
+    return negated(evidence) == negated(question)
