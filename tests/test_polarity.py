@@ -81,5 +81,7 @@ def test_facts_restated_from_the_question_are_not_asked_of_the_passage() -> None
 
 def test_new_numbers_still_need_a_passage_when_the_question_has_others() -> None:
     p = Passage(1, "a.txt", 0, 60, "L'appel du 19 mai a duré une heure.", "t", None, 1.0)
-    _, cites, unsupported = attribute("The 19 May call lasted two hours.", [p], question="How long was the 19 May call?")
+    _, cites, unsupported = attribute(
+        "The 19 May call lasted two hours.", [p], question="How long was the 19 May call?"
+    )
     assert cites == [] and unsupported == 1
