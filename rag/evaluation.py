@@ -157,6 +157,7 @@ def run_item(item: Item, settings: Settings, retriever: Retriever, *, oracle: bo
     record: dict[str, Any] = {
         "id": item.id,
         "question": item.question,
+        "standalone_question": query,
         "language": item.language,
         "type": item.type,
         "answer": answer.answer,

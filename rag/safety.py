@@ -37,7 +37,7 @@ MAX_PASSES = 8
 NGRAM = 6
 _SENTENCE = re.compile(r"[^.!?…\n]*(?:[.!?…]+|\n+|$)")
 _CODE_WORD = re.compile(r"(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w][\w-]{5,}")
-PROMPT_NAMES = ("SYSTEM", "REWRITE")
+PROMPT_NAMES = ("SYSTEM", "SYSTEM_RETRY")
 
 
 def _once(text: str) -> str:

@@ -132,7 +132,7 @@ def test_sanitize_keeps_ordinary_answers_intact(answer: str) -> None:
 
 
 def test_no_sentence_of_the_corpus_is_mistaken_for_a_prompt_leak() -> None:
-    prompts = [answer_module.SYSTEM, answer_module.REWRITE]
+    prompts = [answer_module.SYSTEM, answer_module.SYSTEM_RETRY]
     for path in sorted((PROJECT_DIR / "corpus").glob("*.txt")):
         text = read_document(path, path.parent).text
         for start, end in sentence_spans(text):
