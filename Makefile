@@ -7,13 +7,26 @@ export OMP_WAIT_POLICY := PASSIVE
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: chat test install model index eval bench reliability lint clean browser-deps
+.PHONY: chat test test-server install model index eval bench reliability lint clean browser-deps
 
 chat: model index  ## install everything, build the index, open the chat on 127.0.0.1
 	$(RAG) chat
 
-test: install model browser-deps  ## run the whole test suite (fast tests and the real-model ones)
+# The suite runs twice: on the embedded store, then against one `chroma run` server
+# (RAG_TEST_CHROMA=server, see tests/conftest.py) without the real-model tests, which use the
+# store exactly as the fake ones do; the eval script covers the real models on a server:
+# `rag eval` embedded and with RAG_CHROMA_URL must give the same figures.
+SERVER_TESTS := RAG_TEST_CHROMA=server $(PY) -m pytest -m "not model"
+SERVER_EVAL := $(PY) tests/chroma_server_eval.py --limit 6
+
+test: install model browser-deps  ## the whole suite on the embedded store, then on a Chroma server (test-server)
 	$(PY) -m pytest
+	$(SERVER_TESTS)
+	$(SERVER_EVAL)
+
+test-server: install model browser-deps  ## only the Chroma server pass and the embedded-vs-server rag eval
+	$(SERVER_TESTS)
+	$(SERVER_EVAL)
 
 install: $(VENV)/.installed
 

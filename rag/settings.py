@@ -103,6 +103,7 @@ class Settings:
                 kwargs[name] = Path(env[var]).expanduser()
         texts = {
             "RAG_CHROMA_URL": "chroma_url",
+            "RAG_CHROMA_COLLECTION": "collection",
             "RAG_LLM": "llm",
             "RAG_LLM_MODEL": "llm_model",
             "RAG_EMBEDDER": "embedder",

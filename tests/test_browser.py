@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from servers import ServerError, free_port, serve
 
-from rag.settings import PROJECT_DIR
+from rag.settings import PROJECT_DIR, Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,49 +35,26 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    pytest.fail(f"streamlit did not start within {timeout_s} s:\n{log.read_text(errors='replace')}")
-
-
 @pytest.fixture
-def chat_url(tmp_path: Path, corpus: Path) -> Iterator[str]:
-    """`streamlit run ui/app.py` on a free loopback port, fake models, empty private store."""
-    port = _free_port()
+def chat_url(tmp_path: Path, fake_settings: Settings) -> Iterator[str]:
+    """`streamlit run ui/app.py` on a free loopback port, fake models, empty private store
+    (on the session's Chroma server in server mode, `RAG_TEST_CHROMA=server`)."""
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_") and k != "OLLAMA_HOST"}
-    env.update(RAG_EMBEDDER="fake", RAG_LLM="fake", RAG_CORPUS_DIR=str(corpus), RAG_STORE_DIR=str(tmp_path / "store"),
-               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", OMP_WAIT_POLICY="PASSIVE", ANONYMIZED_TELEMETRY="False")
+    env.update(RAG_EMBEDDER="fake", RAG_LLM="fake", RAG_CORPUS_DIR=str(fake_settings.corpus_dir),
+               RAG_STORE_DIR=str(fake_settings.store_dir), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+               OMP_WAIT_POLICY="PASSIVE", ANONYMIZED_TELEMETRY="False")
+    if fake_settings.chroma_url:
+        env.update(RAG_CHROMA_URL=fake_settings.chroma_url, RAG_CHROMA_COLLECTION=fake_settings.collection)
     log = tmp_path / "streamlit.log"
     command = [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, proc, log)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        with serve("streamlit", command, port=port, health="/_stcore/health", log=log, env=env, cwd=PROJECT_DIR,
+                   timeout_s=90) as url:
+            yield url
+    except ServerError as exc:
+        pytest.fail(str(exc))
     assert "Traceback" not in log.read_text(errors="replace"), log.read_text(errors="replace")
 
 

@@ -1,14 +1,16 @@
 """`RAG_CHROMA_URL`: the same pipeline against a real Chroma server started from the installed package.
 
-The server runs for the module on 127.0.0.1 and a free port, and is always stopped.
+The server runs for the module on 127.0.0.1 and a free port, and is always stopped
+(in server mode, `RAG_TEST_CHROMA=server`, the session's server is used instead).
 Each test uses its own collection, so tests do not see each other's chunks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-import socket
+import signal
 import subprocess
 import sys
 import threading
@@ -17,60 +19,31 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+from servers import ServerError, chroma_server, free_port
 
-from rag import Answer, IndexMissing, Settings, StoreUnavailable, ask, ingest
+from rag import Answer, IndexIncompatible, IndexMissing, Settings, StoreUnavailable, ask, ingest
 from rag.answer import _retriever
+from rag.corpus import status
 from rag.doctor import run_checks
+from rag.fakes import FakeEmbedder
+from rag.retrieval import Retriever
 from rag.settings import DEFAULT_COLLECTION
 
 QUESTION = "Avec quel pape Poutine s'est-il entretenu par téléphone ?"
-CHROMA = Path(sys.executable).with_name("chroma")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
-def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`chroma run` on 127.0.0.1, up once its heartbeat answers; stopped (and killed if need be) at the end."""
-    if not CHROMA.exists():
-        pytest.fail(f"{CHROMA} is missing: reinstall chromadb (make install)")
-    root = tmp_path_factory.mktemp("chroma-server")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-    command = [str(CHROMA), "run", "--path", str(root / "data"), "--host", "127.0.0.1", "--port", str(port)]
-    with (root / "server.log").open("wb") as log:
-        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-        try:
-            _wait_for_heartbeat(url, server, root / "server.log")
+def chroma_url(chroma_for_tests: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The session's server in server mode, else `chroma run` for this module (see tests/servers.py)."""
+    if chroma_for_tests:
+        yield chroma_for_tests
+        return
+    try:
+        with chroma_server(tmp_path_factory.mktemp("chroma-server")) as url:
             yield url
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-
-
-def _wait_for_heartbeat(url: str, server: subprocess.Popen[bytes], log: Path, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"chroma run exited with {server.returncode}:\n{log.read_text(errors='replace')[-2000:]}")
-        try:
-            if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"no heartbeat from the Chroma server at {url} after {timeout_s:.0f} s")
+    except ServerError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture
@@ -118,6 +91,24 @@ def test_a_second_client_reads_the_same_index(settings: Settings, tmp_path: Path
     assert (other.store_dir / "lexical" / "ids.json").exists()  # its BM25 index, rebuilt from the server's chunks
 
 
+def test_rag_chroma_collection_keeps_two_indexes_apart_on_one_server(settings: Settings, tmp_path: Path) -> None:
+    """`RAG_CHROMA_COLLECTION`: two corpora on one server, each in its own collection."""
+    other_corpus = tmp_path / "other-corpus"
+    other_corpus.mkdir()
+    (other_corpus / "lyon.txt").write_text("Le maire de Lyon a inauguré le pont Raymond-Barre le 12 mars.", "utf-8")
+    env = {"RAG_CHROMA_URL": str(settings.chroma_url), "RAG_CHROMA_COLLECTION": f"{settings.collection}-lyon",
+           "RAG_CORPUS_DIR": str(other_corpus), "RAG_STORE_DIR": str(tmp_path / "client-lyon"),
+           "RAG_EMBEDDER": "fake", "RAG_LLM": "fake"}  # fmt: skip
+    lyon = Settings.from_env(env)
+    assert lyon.collection == f"{settings.collection}-lyon"
+    assert ingest(settings=settings).chunks > 5 and ingest(settings=lyon).chunks == 1
+    assert ask(QUESTION, settings=settings).citations[0].source == "000_187088d26fc0e502.txt"  # still all five
+    assert {c.source for c in ask("Quel pont le maire de Lyon a-t-il inauguré ?", settings=lyon).citations} == {
+        "lyon.txt"
+    }
+    assert server_collection(settings).count() > 5  # type: ignore[attr-defined]
+
+
 def test_missing_collection_says_run_ingest(settings: Settings) -> None:
     with pytest.raises(IndexMissing, match="rag ingest"):
         ask(QUESTION, settings=settings)
@@ -136,6 +127,59 @@ def test_doctor_sees_the_server(settings: Settings) -> None:
     checks = {c.name: c for c in run_checks(settings)}
     assert checks["chroma server"].ok and str(settings.chroma_url) in checks["chroma server"].detail
     assert checks["index"].ok and "chunks from 5 files" in checks["index"].detail
+
+
+def test_another_embedder_is_refused_with_the_servers_rebuild_hint(settings: Settings) -> None:
+    ingest(settings=settings)
+    other = FakeEmbedder("another-model")
+    hint = f"delete the collection {settings.collection!r} on the server, then run: rag ingest"
+    with pytest.raises(IndexIncompatible, match="fake-hash-384") as refused:
+        Retriever.open(settings, embedder=other)
+    assert "another-model-384" in str(refused.value) and hint in str(refused.value)
+    with pytest.raises(IndexIncompatible, match="rag ingest"):
+        ingest(settings=settings, embedder=other)
+    assert Retriever.open(settings).search("pape", k=1), "the refused writer changed nothing"
+    checks = {c.name: c for c in run_checks(settings.with_(embedder="fake"))}
+    assert checks["index"].ok
+
+
+def test_corpus_status_reads_the_server(settings: Settings) -> None:
+    before = status(settings)
+    assert (before.articles, before.chunks, before.indexed, len(before.pending)) == (5, 0, False, 5)
+    report = ingest(settings=settings)
+    after = status(settings)
+    assert after.indexed and after.chunks == report.chunks and after.indexed_articles == 5 and after.pending == []
+    assert after.last_indexed is None  # the local BM25 copy's time would not say when the server's index changed
+
+
+def test_a_client_killed_mid_ingest_leaves_what_the_next_ingest_heals(settings: Settings, tmp_path: Path) -> None:
+    """`kill -9` of `rag ingest` while it writes to the server; the next ingest makes the collection
+    equal to a clean build (the server keeps the half-written state, the chunks' hashes heal it)."""
+    for i in range(40):
+        sentence = f"Le {i} juin, il a plu {i} millimètres à Lyon selon Météo-France. "
+        (settings.corpus_dir / f"meteo_{i:02d}.txt").write_text(f"Article {i}.\n" + sentence * 12, encoding="utf-8")
+    clean = settings.with_(collection=f"{settings.collection}-clean", store_dir=tmp_path / "clean")
+    ingest(settings=clean)
+    expected = _chunk_index(clean)
+    writer = _start_cli_ingest(settings, collection=settings.collection)
+    deadline = time.monotonic() + 120
+    while writer.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(Exception):  # no collection yet
+            if server_collection(settings).count():  # type: ignore[attr-defined]
+                writer.send_signal(signal.SIGKILL)
+                break
+        time.sleep(0.01)
+    writer.communicate(timeout=60)
+    assert writer.returncode == -signal.SIGKILL, "the ingest ended before it could be killed mid-way"
+    assert 0 < len(_chunk_index(settings)) < len(expected)  # half-written
+    report = ingest(settings=settings)
+    assert report.added and _chunk_index(settings) == expected
+    assert ask(QUESTION, settings=settings).citations[0].source == "000_187088d26fc0e502.txt"
+
+
+def _chunk_index(settings: Settings) -> dict[str, tuple[str, str]]:
+    got = server_collection(settings).get(include=["metadatas"])  # type: ignore[attr-defined]
+    return {i: (m["source"], m["sha256"]) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
 
 
 def test_asks_keep_working_while_another_process_ingests(settings: Settings, tmp_path: Path) -> None:
@@ -183,12 +227,13 @@ def test_asks_keep_working_while_another_process_ingests(settings: Settings, tmp
     assert any(before < n < after for n in seen), sorted(seen)  # B read while A was half-way through writing
 
 
-def _start_cli_ingest(settings: Settings) -> subprocess.Popen[str]:
+def _start_cli_ingest(settings: Settings, collection: str | None = None) -> subprocess.Popen[str]:
     """`rag ingest` in its own process, configured only through the environment (default collection)."""
     rag = shutil.which("rag", path=str(Path(sys.executable).parent))
     assert rag, "the rag console script is not installed in the venv"
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "RAG_CHROMA_COLLECTION"},
+        **({"RAG_CHROMA_COLLECTION": collection} if collection else {}),
         "RAG_CHROMA_URL": str(settings.chroma_url),
         "RAG_CORPUS_DIR": str(settings.corpus_dir),
         "RAG_STORE_DIR": str(settings.store_dir),
