@@ -155,6 +155,25 @@ def build_messages(
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
+def cite_evidence(answer: Answer, evidence: Passage) -> None:
+    """A yes/no answer cites the passage its yes or no was read from, and only that one."""
+    text = " ".join(MARKER.sub("", answer.answer).split())
+    stripped = text.rstrip(".!?…")
+    answer.answer = f"{stripped} [1]{text[len(stripped) :]}"
+    answer.citations = [
+        Citation(
+            1,
+            evidence.source,
+            evidence.start,
+            evidence.end,
+            evidence.text,
+            evidence.score,
+            evidence.title,
+            evidence.date,
+        )
+    ]
+
+
 def lead_with(text: str, yes: bool | None, lang: str) -> str:
     """Make a yes/no answer open with the system's reading of the evidence.
 
@@ -224,6 +243,8 @@ def generate(
         if not retry.abstained and retry.unsupported == 0:
             answer = retry
         answer.retried = True
+    if yes is not None and not answer.abstained:
+        cite_evidence(answer, passages[0])
     timings["generation_s"] = time.perf_counter() - t2
     timings["total_s"] = time.perf_counter() - t0
     answer.timings = timings

@@ -54,7 +54,6 @@ _NOT_NAMES = {
     "une",
 }
 MAX_PER_SENTENCE = 2
-_YES_NO = set(analyze("yes no oui non"))
 
 
 @dataclass(frozen=True)
@@ -140,20 +139,19 @@ def facts_of(text: str, *, doc_date: str | None = None, claim: bool = False) -> 
 
 
 def without(claim: Facts, given: Facts) -> Facts:
-    """The claim minus what the question already said: an answer that restates the
-    question ("Rubio phoned Lavrov before the 19 May call") needs a passage for its
-    new facts ("Rubio"), not for the question's ("19 May"). A claim that only
-    restates the question keeps all its facts.
+    """The claim minus the dates and numbers the question already stated: an answer that
+    restates the question ("Rubio phoned Lavrov before the 19 May call") needs a passage
+    for "Rubio" and "Lavrov", not for the question's "19 May". Names and words stay
+    required: they tie the claim to the passage that answers it.
     """
-    rest = Facts(
+    return Facts(
         claim.durations - given.durations,
         claim.numbers - given.numbers,
         claim.days - given.days,
         claim.weekdays - given.weekdays,
-        claim.names - given.names,
-        claim.words - given.words - _YES_NO,
+        claim.names,
+        claim.words,
     )
-    return rest if rest.numeric or rest.names or rest.words else claim
 
 
 def support(claim: Facts, passage: Facts, passage_text: str) -> float:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 import time
@@ -166,7 +167,9 @@ def run_item(item: Item, settings: Settings, retriever: Retriever, *, oracle: bo
         "citations": [c.to_dict() for c in answer.citations],
         "gold": item.gold,
         "sources": item.sources,
-        "raw_answer": answer.raw_answer, "retried": answer.retried, "unsupported": answer.unsupported,
+        "raw_answer": answer.raw_answer,
+        "retried": answer.retried,
+        "unsupported": answer.unsupported,
         "passages": [[p.source, p.start, p.end, p.text] for p in answer.passages],
         "retrieval_rank": retrieval_rank(retriever, item, query, "hybrid") if item.spans else None,
         "timings": {**answer.timings, "total_s": elapsed},
@@ -296,8 +299,11 @@ def _breakdown(records: Sequence[dict[str, Any]], key: str) -> dict[str, dict[st
 
 
 def _squad_settings(path: Path, settings: Settings) -> Settings:
+    """A separate index for a SQuAD file: its own folder and, on a Chroma server, its own
+    collection, so the articles' index is never touched."""
     root = settings.store_dir / "bench" / path.stem
-    return settings.with_(corpus_dir=root / "corpus", store_dir=root / "index")
+    name = re.sub(r"[^A-Za-z0-9_-]", "-", f"{settings.collection}-bench-{path.stem}")[:60].strip("-_")
+    return settings.with_(corpus_dir=root / "corpus", store_dir=root / "index", collection=name)
 
 
 def _settings_dict(settings: Settings) -> dict[str, Any]:

@@ -479,7 +479,7 @@ def kill_scenario(
     while i < points or (sum(k.phase == "between writes" for k in results) < between_writes and i < points + 5):
         i += 1
         changes = _mutate(corpus, rng, i)
-        delay = rng.uniform(0.0, 0.3) if i == 1 else rng.uniform(first_write - 0.3, end)
+        delay = rng.uniform(0.0, 0.3) if i == 1 else rng.uniform(max(0.0, first_write - 0.3), end)
         proc = subprocess.Popen(
             [PY, "-m", "rag.cli", "ingest"], env=fake_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )

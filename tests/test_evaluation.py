@@ -115,3 +115,12 @@ def test_cli_eval_baseline_exits_1_on_regression(fake_settings: Settings, tmp_pa
     )
     assert done.returncode == 1, done.stderr[-500:]
     assert "REGRESSION" in done.stderr and "answers.accuracy" in done.stdout
+
+
+def test_a_squad_file_gets_its_own_index_and_collection(tmp_path: Path) -> None:
+    from rag.evaluation import _squad_settings
+
+    settings = Settings(store_dir=tmp_path / "store", chroma_url="http://127.0.0.1:9")
+    bench = _squad_settings(Path("../shared/bench/piaf-dev.json"), settings)
+    assert bench.collection != settings.collection and bench.collection.startswith(settings.collection)
+    assert bench.store_dir != settings.store_dir and bench.chroma_url == settings.chroma_url

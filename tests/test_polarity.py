@@ -85,3 +85,13 @@ def test_new_numbers_still_need_a_passage_when_the_question_has_others() -> None
         "The 19 May call lasted two hours.", [p], question="How long was the 19 May call?"
     )
     assert cites == [] and unsupported == 1
+
+
+def test_a_yes_no_answer_cites_the_passage_its_verdict_came_from() -> None:
+    from rag.answer import Answer, cite_evidence
+
+    evidence = Passage(1, "b.txt", 10, 60, "Ce sujet n'a pas été abordé lors de l'appel.", "t", "2025-07-03", 0.9)
+    answer = Answer("q", "No, it was not discussed [1][2].", "en", False)
+    cite_evidence(answer, evidence)
+    assert answer.answer == "No, it was not discussed [1]."
+    assert [(c.source, c.start, c.end) for c in answer.citations] == [("b.txt", 10, 60)]

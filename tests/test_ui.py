@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from rag import Settings, ingest
 from rag import ask as ask_library
+from rag.citations import MARKER
 from rag.documents import read_document
 from rag.errors import IndexMissing, InvalidQuestion, LLMError, ModelMissing, RagError
 from rag.fakes import FakeLLM
@@ -123,9 +124,9 @@ def test_follow_up_passes_the_conversation(indexed: Settings, use_llm: Any) -> N
     at = ask(start(), POPE_Q)
     first = last_answer(at)
     ask(at, "Et combien de temps a duré l'appel ?")
-    rewrites = [m[-1]["content"] for m in llm.calls if "Last question:" in m[-1]["content"]]
-    assert len(rewrites) == 1
-    assert POPE_Q in rewrites[0] and first.answer[:40] in rewrites[0]
+    follow_ups = [m[-1]["content"] for m in llm.calls if "Follow-up to:" in m[-1]["content"]]
+    assert follow_ups, "the follow-up was asked without its conversation"
+    assert POPE_Q in follow_ups[0] and MARKER.sub("", first.answer)[:40] in follow_ups[0]
     assert [m["role"] for m in at.session_state.messages] == ["user", "assistant"] * 2
     assert len(at.chat_message) == 4
 
@@ -184,8 +185,11 @@ def test_upload_validates_adds_and_indexes(indexed: Settings) -> None:
     at = start()
     article = "Le maire de Lyon a inauguré le pont Raymond-Barre le 12 mars devant trois mille habitants."
     at.file_uploader(key="upload-0").set_value(
-        [("lyon.txt", article.encode(), "text/plain"), ("vide.txt", b"", "text/plain"),
-         ("image.txt", b"\x89PNG\x00\x00\x00", "text/plain")]
+        [
+            ("lyon.txt", article.encode(), "text/plain"),
+            ("vide.txt", b"", "text/plain"),
+            ("image.txt", b"\x89PNG\x00\x00\x00", "text/plain"),
+        ]
     ).run()
     at.button(key="add_files").click().run()
     assert not at.exception
@@ -199,8 +203,10 @@ def test_upload_validates_adds_and_indexes(indexed: Settings) -> None:
 
 
 def test_model_and_document_text_is_escaped(indexed: Settings) -> None:
-    hostile = ("Le maire de Lyon a inauguré le **pont** <b>Raymond-Barre</b> le 12 mars.\n"
-               "<script>alert(1)</script>\n![x](http://evil.example/p.png)\n")
+    hostile = (
+        "Le maire de Lyon a inauguré le **pont** <b>Raymond-Barre</b> le 12 mars.\n"
+        "<script>alert(1)</script>\n![x](http://evil.example/p.png)\n"
+    )
     (indexed.corpus_dir / "lyon.txt").write_text(hostile, encoding="utf-8")
     ingest(settings=indexed)
     at = ask(start(), "Quel pont le maire de Lyon a-t-il inauguré le 12 mars ?")
@@ -305,10 +311,17 @@ def test_one_generation_at_a_time_and_the_wait_is_shown(indexed: Settings) -> No
 def test_conversation_keeps_answered_turns_only() -> None:
     answered = {"role": "assistant", "content": "Léon XIV [1].", "answer": object()}
     failed = {"role": "assistant", "content": "", "error": object()}
-    messages = [{"role": "user", "content": "q1"}, answered, {"role": "user", "content": "q2"}, failed,
-                {"role": "user", "content": "q3"}]
-    assert engine.conversation(messages) == [{"role": "user", "content": "q1"},
-                                             {"role": "assistant", "content": "Léon XIV [1]."}]
+    messages = [
+        {"role": "user", "content": "q1"},
+        answered,
+        {"role": "user", "content": "q2"},
+        failed,
+        {"role": "user", "content": "q3"},
+    ]
+    assert engine.conversation(messages) == [
+        {"role": "user", "content": "q1"},
+        {"role": "assistant", "content": "Léon XIV [1]."},
+    ]
 
 
 def test_markdown_from_the_model_cannot_format_link_or_load() -> None:
