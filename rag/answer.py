@@ -20,7 +20,7 @@ from rag.llm import LLM, Message, load_llm
 from rag.normalize import fold, language
 from rag.passages import SENTENCE_DB, SentenceVectors, focus
 from rag.polarity import is_yes_no, verdict
-from rag.retrieval import Retriever
+from rag.retrieval import Hit, Retriever
 from rag.safety import sanitize
 from rag.settings import Settings
 from rag.weekdays import annotate
@@ -108,26 +108,45 @@ def _history_messages(history: History) -> list[Message]:
     return messages
 
 
-def standalone(question: str, history: History) -> str:
-    """The follow-up with the turn it follows, so that retrieval and the model see what
-    "he", "that call" or "là-bas" refer to.
-
-    A 1.5B model asked to rewrite a follow-up often answers it instead, and its
-    different system prompt would evict the answer prompt's cached prefix; so the
-    previous question and answer are attached verbatim (markers removed).
-
-    >>> standalone("Et combien de temps a-t-il duré ?", [("Quand Trump a-t-il appelé ?", "Mercredi [1].")])
-    'Et combien de temps a-t-il duré ? (Quand Trump a-t-il appelé ? Mercredi.)'
-    """
+def _last_turn(history: History) -> tuple[str, str]:
+    """The previous question and answer (markers removed; an abstention counts as none)."""
     turns = _history_messages(history)[-4:]
     last_user = next((m["content"] for m in reversed(turns) if m["role"] == "user"), "")
     last_answer = next((m["content"] for m in reversed(turns) if m["role"] == "assistant"), "")
-    if not last_user:
-        return question
     if last_answer in ABSTAIN.values():
         last_answer = ""
-    context = " ".join(f"{last_user} {MARKER.sub('', last_answer)}".split())[:400]
-    return f"{question} ({context})"
+    return " ".join(last_user.split())[:300], " ".join(MARKER.sub("", last_answer).split())[:300]
+
+
+def standalone(question: str, history: History) -> str:
+    """The follow-up with the turn it follows, for the model and for choosing sentences.
+
+    A 1.5B model asked to rewrite a follow-up often answers it instead, and its
+    different system prompt would evict the answer prompt's cached prefix; so the
+    earlier turn is attached verbatim.
+
+    >>> standalone("Et combien de temps a-t-il duré ?", [("Quel appel ?", "L'appel du 3 juillet [1].")])
+    "Et combien de temps a-t-il duré ? (Quel appel ? L'appel du 3 juillet.)"
+    """
+    context = " ".join(_last_turn(history)).strip()
+    return f"{question} ({context})" if context else question
+
+
+def search_queries(question: str, history: History | None) -> list[str]:
+    """What retrieval searches for: a follow-up with the previous answer (it names who
+    "he" is), and with the previous question (it names what "that call" was)."""
+    user, answer = _last_turn(history or [])
+    return [f"{question} ({context})" for context in (answer, user) if context] or [question]
+
+
+def merge_hits(results: Sequence[Sequence[Hit]], k: int) -> list[Hit]:
+    """Hits of several searches, each chunk at its best score."""
+    best: dict[str, Hit] = {}
+    for hits in results:
+        for hit in hits:
+            if hit.chunk.id not in best or hit.score > best[hit.chunk.id].score:
+                best[hit.chunk.id] = hit
+    return sorted(best.values(), key=lambda h: -h.score)[:k]
 
 
 def _date_label(date: str | None, lang: str) -> str:
@@ -203,7 +222,8 @@ def stream(
     query = standalone(text, history) if history else text
     timings["rewrite_s"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    hits = retriever.search(query, k=2 * settings.top_k)
+    queries = search_queries(text, history)
+    hits = merge_hits([retriever.search(q, k=2 * settings.top_k) for q in queries], 2 * settings.top_k)
     timings["retrieval_s"] = time.perf_counter() - t1
     passages = focus(
         hits,

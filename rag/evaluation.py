@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.answer import Answer, answer_passages, ask
+from rag.answer import Answer, answer_passages, ask, merge_hits, search_queries
 from rag.checking import Gold, check
 from rag.citations import MARKER, Passage
 from rag.normalize import language
@@ -105,8 +105,12 @@ def covers(chunk_source: str, start: int, end: int, spans: Iterable[tuple[str, i
     return False
 
 
-def retrieval_rank(retriever: Retriever, item: Item, query: str, mode: str, depth: int = 10) -> int:
-    for rank, hit in enumerate(retriever.search(query, k=depth, mode=mode), 1):
+def retrieval_rank(retriever: Retriever, item: Item, mode: str, depth: int = 10) -> int:
+    """Rank of the first chunk covering a gold span, searched as `ask` searches (a
+    follow-up with its conversation); 0 when not in the top `depth`."""
+    queries = search_queries(item.question, item.history or None)
+    hits = merge_hits([retriever.search(q, k=depth, mode=mode) for q in queries], depth)
+    for rank, hit in enumerate(hits, 1):
         if covers(hit.chunk.source, hit.chunk.start, hit.chunk.end, item.spans):
             return rank
     return 0
@@ -171,7 +175,7 @@ def run_item(item: Item, settings: Settings, retriever: Retriever, *, oracle: bo
         "retried": answer.retried,
         "unsupported": answer.unsupported,
         "passages": [[p.source, p.start, p.end, p.text] for p in answer.passages],
-        "retrieval_rank": retrieval_rank(retriever, item, query, "hybrid") if item.spans else None,
+        "retrieval_rank": retrieval_rank(retriever, item, "hybrid") if item.spans else None,
         "timings": {**answer.timings, "total_s": elapsed},
     }
     record.update(score_answer(item, answer))
@@ -264,7 +268,7 @@ def evaluate(
         report["compare"] = {}
         for mode in MODES if compare else (settings.retrieval,):
             started = time.perf_counter()
-            ranks = [retrieval_rank(retriever, i, i.question, mode) for i in spanned]
+            ranks = [retrieval_rank(retriever, i, mode) for i in spanned]
             report["compare"][mode] = {**retrieval_metrics(ranks), "p50_ms": None}
             report["compare"][mode]["seconds"] = round(time.perf_counter() - started, 2)
             report["compare"][mode]["p50_ms"] = round(1000 * (time.perf_counter() - started) / max(1, len(spanned)), 2)
@@ -280,7 +284,7 @@ def evaluate(
             on_record(records[-1])
         if progress:
             progress(done, len(chosen))
-    squad_ranks = [retrieval_rank(retriever, i, i.question, "hybrid") for i in spanned] if is_squad(files[0]) else None
+    squad_ranks = [retrieval_rank(retriever, i, "hybrid") for i in spanned] if is_squad(files[0]) else None
     report.update(aggregate(records, squad_ranks))
     report["by_type"] = _breakdown(records, "type")
     report["by_language"] = _breakdown(records, "language")
