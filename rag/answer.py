@@ -134,9 +134,14 @@ def standalone(question: str, history: History) -> str:
 
 def search_queries(question: str, history: History | None) -> list[str]:
     """What retrieval searches for: a follow-up with the previous answer (it names who
-    "he" is), and with the previous question (it names what "that call" was)."""
+    "he" is), with the previous question (it names what "that call" was), and on its own
+    (its own words, e.g. "how long", find the passage the earlier turn's words crowd out).
+
+    >>> search_queries("Et quand ?", [("Qui a appelé ?", "Trump [1].")])
+    ['Et quand ? (Trump.)', 'Et quand ? (Qui a appelé ?)', 'Et quand ?']
+    """
     user, answer = _last_turn(history or [])
-    return [f"{question} ({context})" for context in (answer, user) if context] or [question]
+    return [f"{question} ({context})" for context in (answer, user) if context] + [question]
 
 
 def merge_hits(results: Sequence[Sequence[Hit]], k: int) -> list[Hit]:

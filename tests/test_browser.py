@@ -121,8 +121,10 @@ def test_first_visit_ask_open_citation_follow_up_and_add_article(
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
 
-    # Follow-up: a second turn under the first.
-    follow = _ask(page, "Et combien de temps a duré l'appel ?", 2)
+    # Follow-up about the same call ("lui" is the pope): a second turn under the first,
+    # answered from the passage that dates the call, with its own citation.
+    follow = _ask(page, "Et quand s'est-il entretenu par téléphone avec lui ?", 2)
+    expect(follow).to_contain_text("4 juin 2025")
     follow_source = follow.get_by_test_id("stExpander").first
     follow_source.locator("summary").click()
     expect(follow_source.locator("mark")).to_be_visible()
