@@ -10,6 +10,7 @@ tokens in one context, and the model loads once per process.
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 import time
@@ -64,6 +65,15 @@ class LlamaCppLLM:
         self.id = f"llama-cpp:{path.name}"
         self._timeout = settings.llm_timeout_s
         self.lock = threading.Lock()
+        # Free the model while the interpreter is whole: llama-cpp-python's own __del__ at
+        # shutdown finds its C bindings gone and prints "Exception ignored ... TypeError".
+        atexit.register(self.close)
+
+    def close(self) -> None:
+        """Release the model (idempotent)."""
+        llama, self._llama = getattr(self, "_llama", None), None
+        if llama is not None:
+            llama.close()
 
     def count_tokens(self, text: str) -> int:
         return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
