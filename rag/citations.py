@@ -183,6 +183,20 @@ def _best_span(claim: Facts, passage: Passage) -> tuple[int, int, float]:
     return best
 
 
+def _leading_name(sentence: str, known: set[str]) -> set[str]:
+    """A claim's first word when the passages use it as a name: "Kiev was hit" must be
+    backed by a passage about Kiev, while "Yesterday ..." or "Two trains ..." need not be.
+
+    >>> sorted(_leading_name("Kiev was hit.", {name_key("Kiev")})), _leading_name("Two were hit.", set())
+    (['kav'], set())
+    """
+    first = _CAPITALISED.match(sentence.lstrip())
+    if first is None or fold(first.group()) in _NOT_NAMES:
+        return set()
+    key = name_key(first.group())
+    return {key} if key in known else set()
+
+
 def split_sentences(text: str) -> list[str]:
     return [text[s:e] for s, e in sentence_spans(text)] or ([text] if text.strip() else [])
 
@@ -198,6 +212,7 @@ def attribute(
     """
     given = facts_of(question) if question else Facts()
     pfacts = [facts_of(annotate(p.text, p.date), doc_date=p.date) for p in passages]
+    known_names = set().union(*(pf.names for pf in pfacts)) if pfacts else set()
     numbers_seen: dict[tuple[str, int, int], int] = {}
     citations: list[Citation] = []
     out: list[str] = []
@@ -207,6 +222,7 @@ def attribute(
         if not bare:
             continue
         claim = without(facts_of(bare, claim=True), given)
+        claim.names |= _leading_name(bare, known_names)
         pairs = zip(pfacts, passages, strict=True)
         scored = sorted(((support(claim, pf, p.text), p) for pf, p in pairs), key=lambda t: -t[0])
         chosen = [p for score, p in scored if score >= threshold and score >= scored[0][0] - 0.1][:MAX_PER_SENTENCE]

@@ -83,6 +83,22 @@ def test_attribution_adds_a_missing_marker_and_drops_unsupported_numbers() -> No
     assert [c.source for c in cites] == ["1.txt"]
 
 
+def test_a_leading_name_must_be_in_the_cited_passage() -> None:
+    """'Kiev' opens the sentence (capitalised by grammar too), but the passages use it as a
+    name, so the Poltava passage cannot back a claim about Kiev; a plain first word is free."""
+    texts = [
+        "Les frappes ont touché la ville de Poltava, faisant deux morts.",
+        "La Russie demande à Kiev de renoncer à l'OTAN.",
+    ]
+    ps = [Passage(i, f"{i}.txt", 0, len(t), t, "", None, 0.5) for i, t in enumerate(texts, 1)]
+    _, cites, unsupported = attribute("Kiev was hit by strikes that left two dead [1].", ps)
+    assert unsupported == 1 and not cites
+    _, cites, unsupported = attribute("Poltava was hit by strikes that left two dead.", ps)
+    assert unsupported == 0 and [c.source for c in cites] == ["1.txt"]
+    _, cites, unsupported = attribute("Strikes hit the city of Poltava, leaving two dead.", ps)
+    assert unsupported == 0 and [c.source for c in cites] == ["1.txt"]
+
+
 def test_citation_span_is_the_supporting_sentence() -> None:
     p = Passage(1, "a.txt", 10, 0, "", "", None, 1.0)
     body = "Première phrase sans rapport. L'appel a duré une heure et quart. Autre chose."
