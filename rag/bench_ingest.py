@@ -19,6 +19,7 @@ from typing import Any
 
 from rag.bench_query import MODES, raw_search, time_searches
 from rag.bench_stats import disk_bytes, load_average, p50, ratio, rounded, say
+from rag.chunking import sentence_text
 from rag.documents import list_documents, read_document
 from rag.embeddings import Embedder, Vector
 from rag.ingest import ingest
@@ -174,10 +175,12 @@ class ReplicaEmbedder:
 def replicate(settings_1x: Settings, embedder: Embedder, factor: int, corpus: Path) -> ReplicaEmbedder:
     """Write `factor` perturbed copies of the 1x corpus into `corpus`; return the embedder that knows their vectors."""
     store = Store(settings_1x, embedder.id, embedder.dim)
-    got = store.collection.get(include=["embeddings", "metadatas"])
-    spans: dict[str, list[tuple[int, int, Vector]]] = {}
-    for meta, vector in zip(got["metadatas"], got["embeddings"], strict=True):
-        spans.setdefault(str(meta["source"]), []).append((int(meta["start"]), int(meta["end"]), list(vector)))
+    spans: dict[str, list[tuple[int, int, Vector]]] = {}  # chunks, then sentences (embedded as `title: sentence`)
+    sentences: dict[str, list[tuple[int, int, Vector]]] = {}
+    for collection, found in ((store.collection, spans), (store.sentences, sentences)):
+        got = collection.get(include=["embeddings", "metadatas"]) if collection is not None else {"metadatas": []}
+        for meta, vector in zip(got["metadatas"], got.get("embeddings", []), strict=True):
+            found.setdefault(str(meta["source"]), []).append((int(meta["start"]), int(meta["end"]), list(vector)))
     shutil.rmtree(corpus, ignore_errors=True)
     corpus.mkdir(parents=True)
     by_text: dict[str, Vector] = {}
@@ -186,9 +189,13 @@ def replicate(settings_1x: Settings, embedder: Embedder, factor: int, corpus: Pa
         doc = read_document(path, settings_1x.corpus_dir)
         for r in range(factor):
             text = perturb(doc.text, r)
-            (corpus / f"r{r:03d}_{doc.source.replace('/', '_')}").write_text(text, encoding="utf-8")
+            target = corpus / f"r{r:03d}_{doc.source.replace('/', '_')}"
+            target.write_text(text, encoding="utf-8")
             for start, end, vector in spans.get(doc.source, []):
                 by_text[text[start:end]] = vector
+            title = read_document(target, corpus).title
+            for start, end, vector in sentences.get(doc.source, []):
+                by_text[sentence_text(title, text[start:end])] = vector
     return ReplicaEmbedder(embedder, by_text)
 
 

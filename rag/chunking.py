@@ -113,6 +113,21 @@ def chunk_text(
     return chunks
 
 
+def chunk_sentences(chunk: Chunk) -> list[tuple[int, int]]:
+    """The (start, end) in the document of each sentence of `chunk`: the units of sentence-level retrieval."""
+    return [(chunk.start + s, chunk.start + e) for s, e in sentence_spans(chunk.text)]
+
+
+def indexed_text(title: str, text: str) -> str:
+    """What BM25 indexes for a chunk: its article's title, then the chunk (the title says what "il" is about)."""
+    return f"{title}\n\n{text}" if title else text
+
+
+def sentence_text(title: str, sentence: str) -> str:
+    """What is embedded for one sentence: `title: sentence` (a sentence alone often lacks its subject)."""
+    return f"{title}: {sentence}" if title else sentence
+
+
 def _is_heading(text: str, span: tuple[int, int]) -> bool:
     """A short line of its own without final punctuation: it starts a new chunk."""
     start, end = span

@@ -13,11 +13,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.chunking import Chunk, chunk_text
+from rag.chunking import Chunk, chunk_sentences, chunk_text, sentence_text
 from rag.documents import Document, list_documents, load_metadata, read_document
 from rag.embeddings import Embedder, load_embedder
 from rag.errors import DocumentError
-from rag.retrieval import rebuild_lexical
+from rag.lexical import LexicalIndex
+from rag.retrieval import lexical_dir, rebuild_lexical
 from rag.settings import Settings
 from rag.store import Store, mark_checked, write_lock
 
@@ -86,7 +87,7 @@ def ingest(
                 report.skipped[path.relative_to(corpus).as_posix()] = str(exc).split(": ", 1)[-1]
                 continue
             state = states.get(doc.source)
-            if state is not None and state.sha256 == doc.sha256 and state.complete:
+            if state is not None and state.sha256 == doc.sha256 and state.complete and state.title == doc.title:
                 report.unchanged.append(doc.source)
                 continue
             (report.updated if state is not None else report.added).append(doc.source)
@@ -100,7 +101,9 @@ def ingest(
             for source in sorted(set(states) - present):
                 store.remove_file(source)
                 report.removed.append(source)
-        if report.changed or not (settings.store_dir / "lexical" / "ids.json").exists():
+            for source in sorted(store.orphans - present):  # sentences left by a kill before their chunks
+                store.remove_file(source)
+        if report.changed or not LexicalIndex.current(lexical_dir(settings)):
             rebuild_lexical(settings, store)
         report.chunks = store.count()
         mark_checked(settings)
@@ -111,19 +114,28 @@ def ingest(
 def _write(
     store: Store, embedder: Embedder, todo: Sequence[tuple[Document, list[Chunk]]], progress: Progress | None
 ) -> int:
-    """Embed in batches across files; write each file as soon as its vectors are ready."""
+    """Embed in batches across files (each chunk, then each of its sentences as `title: sentence`);
+    write each file as soon as its vectors are ready. Returns the number of chunks embedded."""
     total = sum(len(chunks) for _, chunks in todo)
     done = 0
     pending: list[tuple[Document, list[Chunk]]] = []
     for item in todo:
         pending.append(item)
         if sum(len(c) for _, c in pending) >= BATCH_CHUNKS or item is todo[-1]:
+            units = [[(c.id, s, e) for c in chunks for s, e in chunk_sentences(c)] for _, chunks in pending]
             texts = [c.text for _, chunks in pending for c in chunks]
-            vectors = embedder.embed_passages(texts)
-            offset = 0
-            for doc, chunks in pending:
-                store.replace_file(doc, chunks, vectors[offset : offset + len(chunks)])
+            sentences = [
+                sentence_text(doc.title, doc.text[s:e])
+                for (doc, _), spans in zip(pending, units, strict=True)
+                for _, s, e in spans
+            ]
+            vectors = embedder.embed_passages(texts + sentences)
+            offset, sentence_offset = 0, len(texts)
+            for (doc, chunks), spans in zip(pending, units, strict=True):
+                sentence_vectors = vectors[sentence_offset : sentence_offset + len(spans)]
+                store.replace_file(doc, chunks, vectors[offset : offset + len(chunks)], spans, sentence_vectors)
                 offset += len(chunks)
+                sentence_offset += len(spans)
             done += len(texts)
             pending = []
             if progress:

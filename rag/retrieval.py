@@ -1,8 +1,19 @@
-"""Hybrid retrieval: dense (Chroma) and lexical (BM25) candidates fused by a weighted sum of
-min-max normalised scores.
+"""Hybrid retrieval: four kinds of evidence per chunk, fused by a weighted sum.
 
-Measured on PIAF (1,784 questions, 800-char chunks): dense recall@1 0.64, BM25
-0.68, reciprocal rank fusion 0.70, this fusion (dense weight 0.6) 0.73.
+- dense: the chunk's own vector (Chroma);
+- sentences: the chunk's best sentence, each embedded as `title: sentence` (a
+  second Chroma collection). SQuAD-style questions are written from one sentence;
+- bm25: BM25 over the article's title and the chunk;
+- coverage: the idf-weighted share of the question's terms the chunk holds.
+
+Each ranked list is turned into z-scores over its `candidates` best (a chunk absent
+from a list gets that list's lowest); coverage is already in [0, 1]. `mode="dense"`
+fuses the first two, `mode="bm25"` the last two.
+
+Measured on PIAF (1,784 questions, 1,000-char chunks), recall@1 / @5: this fusion
+0.80 / 0.94; dense 0.73 / 0.92; BM25 0.73 / 0.90; the previous fusion (dense chunk
++ BM25, weighted min-max) 0.75 / 0.92 on the same chunks. Without sentence vectors
+(dense chunk + BM25 + coverage) 0.78 / 0.94: they cost a second embedding pass at ingest.
 
 >>> r = Retriever.open(Settings(embedder="fake"))           # doctest: +SKIP
 >>> [h.chunk.source for h in r.search("Combien de temps a duré l'appel ?", k=3)]  # doctest: +SKIP
@@ -11,24 +22,31 @@ Measured on PIAF (1,784 questions, 800-char chunks): dense recall@1 0.64, BM25
 
 from __future__ import annotations
 
+import statistics
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rag.chunking import indexed_text
 from rag.embeddings import Embedder, load_embedder
 from rag.errors import IndexMissing
 from rag.lexical import LexicalIndex, digest
 from rag.settings import Settings
 from rag.store import Store, StoredChunk, write_lock
 
-DENSE_WEIGHT = 0.6
+# Fitted once on PIAF (a listwise logistic fit, then rounded; two-fold cross-validation by
+# article gave the same recall@1 within 0.002). Coverage is in [0, 1], the others are z-scores.
+WEIGHTS = {"dense": 0.12, "sentences": 0.15, "bm25": 0.12, "coverage": 0.6}
+SENTENCES_PER_CHUNK = 5  # sentences fetched per wanted chunk: several of the nearest share a chunk
 LEXICAL_DIR = "lexical"
 
 
 @dataclass(frozen=True)
 class Hit:
-    """A retrieved chunk, its fused score and its rank on each side (1-based; 0 = absent)."""
+    """A retrieved chunk, its fused score (in [0, 1] among the candidates) and its evidence
+    (ranks are 1-based, 0 = absent)."""
 
     chunk: StoredChunk
     score: float
@@ -36,16 +54,22 @@ class Hit:
     dense_score: float = 0.0
     lexical_rank: int = 0
     lexical_score: float = 0.0
+    sentence_score: float = 0.0
+    coverage: float = 0.0
 
 
 def lexical_dir(settings: Settings) -> Path:
     return settings.store_dir / LEXICAL_DIR
 
 
+def build_lexical(chunks: Sequence[StoredChunk]) -> LexicalIndex:
+    """BM25 over each chunk with its article's title."""
+    return LexicalIndex([c.id for c in chunks], [indexed_text(c.title, c.text) for c in chunks])
+
+
 def rebuild_lexical(settings: Settings, store: Store) -> LexicalIndex:
     """Rebuild and save the BM25 index from every chunk in the store."""
-    chunks = store.all_chunks()
-    index = LexicalIndex([c.id for c in chunks], [c.text for c in chunks])
+    index = build_lexical(store.all_chunks())
     index.save(lexical_dir(settings))
     return index
 
@@ -82,8 +106,7 @@ class Retriever:
                 return self._lexical
             index = LexicalIndex.load(lexical_dir(self.settings))
             if index is None or len(index.ids) != count or index.digest != digest(self._ids()):
-                chunks = self.store.all_chunks()
-                index = LexicalIndex([c.id for c in chunks], [c.text for c in chunks])
+                index = build_lexical(self.store.all_chunks())
                 try:
                     with write_lock(self.settings, wait_s=0):
                         index.save(lexical_dir(self.settings))
@@ -109,49 +132,74 @@ class Retriever:
         count = self.store.count()
         if count == 0:
             raise IndexMissing("the index is empty; add .txt or .md files to the corpus and run: rag ingest")
-        dense: list[tuple[StoredChunk, float]] = []
+        dense: list[tuple[str, float]] = []
+        sentences: list[tuple[str, float]] = []
         lexical: list[tuple[str, float]] = []
+        coverage: dict[str, float] = {}
         if mode in ("hybrid", "dense"):
-            dense = self.store.query(self.query_vector(query), min(depth, count))
+            vector = self.query_vector(query)
+            dense = self.store.nearest(vector, min(depth, count))
+            sentences = self.store.nearest(vector, SENTENCES_PER_CHUNK * depth, sentences=True)
         if mode in ("hybrid", "bm25"):
-            lexical = self.lexical(count).search(query, depth)
-        hits = fuse(dense, lexical, self.store)
+            index = self.lexical(count)
+            lexical = index.search(query, depth)
+            coverage = index.coverage(query)
+        limit = None if self.reranker is not None else k  # a reranker reads every candidate
+        hits = fuse(dense, lexical, self.store, sentences=sentences, coverage=coverage, depth=depth, limit=limit)
         if self.reranker is not None:
             hits = self.reranker.rerank(query, hits)
         return hits[:k]
 
 
-def _normalised(scores: dict[str, float]) -> dict[str, float]:
-    if not scores:
-        return {}
-    lo, hi = min(scores.values()), max(scores.values())
-    return {k: (v - lo) / (hi - lo) if hi > lo else 1.0 for k, v in scores.items()}
+def _zscores(ranked: Sequence[tuple[str, float]]) -> tuple[dict[str, float], float]:
+    """Each id's z-score within the list, and the lowest (what an absent id gets)."""
+    if not ranked:
+        return {}, 0.0
+    values = [s for _, s in ranked]
+    mean, spread = statistics.fmean(values), statistics.pstdev(values) or 1.0
+    z = {i: (s - mean) / spread for i, s in ranked}
+    return z, min(z.values())
 
 
 def fuse(
-    dense: list[tuple[StoredChunk, float]],
-    lexical: list[tuple[str, float]],
+    dense: Sequence[tuple[str, float]],
+    lexical: Sequence[tuple[str, float]],
     store: Store,
     *,
-    weight: float = DENSE_WEIGHT,
+    sentences: Sequence[tuple[str, float]] = (),
+    coverage: dict[str, float] | None = None,
+    depth: int = 30,
+    limit: int | None = None,
+    weights: dict[str, float] | None = None,
 ) -> list[Hit]:
-    """Weighted sum of the two sides' min-max normalised scores (a chunk missing on a side scores 0 there)."""
-    chunks = {c.id: c for c, _ in dense}
-    missing = [i for i, _ in lexical if i not in chunks]
-    chunks.update({c.id: c for c in store.get(missing)} if missing else {})
-    dense_norm = _normalised({c.id: s for c, s in dense})
-    lexical_norm = _normalised(dict(lexical))
-    dense_info = {c.id: (rank, s) for rank, (c, s) in enumerate(dense, 1)}
-    lexical_info = {i: (rank, s) for rank, (i, s) in enumerate(lexical, 1)}
-    if not dense:
-        weight = 0.0
-    elif not lexical:
-        weight = 1.0
+    """Weighted sum of the ranked lists' z-scores and of coverage, rescaled to [0, 1] over the
+    candidates: every chunk in a list, plus the `depth` best covered ones. Only the `limit`
+    best are read from the store (all of them without a limit)."""
+    weights = weights or WEIGHTS
+    coverage = coverage or {}
+    lists = {"dense": dense, "sentences": sentences, "bm25": lexical}
+    covered = sorted(coverage, key=lambda i: -coverage[i])[:depth]
+    candidates = [i for ranked in lists.values() for i, _ in ranked] + covered
+    fused = {chunk_id: weights["coverage"] * coverage.get(chunk_id, 0.0) for chunk_id in candidates}
+    for name, ranked in lists.items():
+        z, lowest = _zscores(ranked)
+        if z:
+            for chunk_id in fused:
+                fused[chunk_id] += weights[name] * z.get(chunk_id, lowest)
+    lo, hi = min(fused.values(), default=0.0), max(fused.values(), default=0.0)
+    info = {name: {i: (rank, s) for rank, (i, s) in enumerate(ranked, 1)} for name, ranked in lists.items()}
+    order = sorted(fused, key=lambda i: (-fused[i], -info["dense"].get(i, (0, 0.0))[1]))
+    chunks: dict[str, StoredChunk] = {}
+    step = limit or len(order)
+    for start in range(0, len(order), step):  # one read, another if some ids had no chunk
+        chunks.update({c.id: c for c in store.get(order[start : start + step])})
+        if len(chunks) >= step:
+            break
     hits = []
-    for chunk_id, chunk in chunks.items():
-        fused = weight * dense_norm.get(chunk_id, 0.0) + (1 - weight) * lexical_norm.get(chunk_id, 0.0)
-        d_rank, d_score = dense_info.get(chunk_id, (0, 0.0))
-        l_rank, l_score = lexical_info.get(chunk_id, (0, 0.0))
-        hits.append(Hit(chunk, fused, d_rank, d_score, l_rank, l_score))
-    hits.sort(key=lambda h: (-h.score, -h.dense_score))
+    for chunk_id in (i for i in order if i in chunks):  # a sentence left by an interrupted write has no chunk
+        d_rank, d_score = info["dense"].get(chunk_id, (0, 0.0))
+        l_rank, l_score = info["bm25"].get(chunk_id, (0, 0.0))
+        score = (fused[chunk_id] - lo) / (hi - lo) if hi > lo else 1.0
+        extra = (info["sentences"].get(chunk_id, (0, 0.0))[1], coverage.get(chunk_id, 0.0))
+        hits.append(Hit(chunks[chunk_id], score, d_rank, d_score, l_rank, l_score, *extra))
     return hits

@@ -1,7 +1,8 @@
 """SQuAD-format benchmarks (e.g. PIAF): build a corpus from the contexts, score answers.
 
 Each article becomes one document (its paragraphs in order, separated by a blank
-line), so a question's gold answer is a char span inside that document.
+line), so a question's gold answer is a char span inside that document; the
+articles' titles go to `metadata.json`, as a news corpus's do.
 
 >>> f1("le 19 mai", "19 mai 2025")
 0.8
@@ -69,8 +70,10 @@ def build_corpus(path: Path, corpus_dir: Path) -> list[SquadItem]:
         raise ConfigError(f"{path} is not a SQuAD-format JSON file ({exc})") from None
     corpus_dir.mkdir(parents=True, exist_ok=True)
     items: list[SquadItem] = []
+    titles: dict[str, dict[str, str]] = {}
     for number, article in enumerate(data):
         source = f"{number:03d}_{re.sub(r'[^A-Za-z0-9]+', '_', article.get('title', 'article'))[:40]}.txt"
+        titles[source] = {"title": re.sub(r"<[^>]+>", "", str(article.get("title", ""))).strip()}
         text, offsets = "", []
         for paragraph in article["paragraphs"]:
             if text:
@@ -98,4 +101,11 @@ def build_corpus(path: Path, corpus_dir: Path) -> list[SquadItem]:
                         context_end=offset + len(paragraph["context"]),
                     )
                 )
+    _write_if_changed(corpus_dir / "metadata.json", json.dumps(titles, ensure_ascii=False, indent=1))
     return items
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """The article titles go to `metadata.json`, as for the project's corpus (rewritten only when they change)."""
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")

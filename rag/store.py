@@ -2,8 +2,11 @@
 
 Writes go through llama-index's `ChromaVectorStore`; queries use the chromadb
 collection directly (same data, and `rag ask` skips a 3 s llama-index import).
-The per-file state (content hash, chunk count) lives in each chunk's metadata,
-so the index *is* the manifest: there is no second file to fall out of step.
+The per-file state (content hash, chunk and sentence counts, title) lives in each
+chunk's metadata, so the index *is* the manifest: there is no second file to fall
+out of step. A second collection (`<name>-sentences`) holds one vector per sentence
+of each chunk, for sentence-level retrieval; a file's sentences are written before
+its chunks and deleted before them, so complete chunks imply complete sentences.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from rag.errors import IndexIncompatible, IndexMissing, RagError, StoreBusy, Sto
 from rag.settings import Settings
 
 LOCK_FILE = ".rag-write.lock"
+SENTENCES_SUFFIX = "-sentences"
+WRITE_BATCH = 1000
 PROBED_FILE = ".rag-probed"
 PROBE_TIMEOUT_S = 120.0
 
@@ -53,10 +58,21 @@ class FileState:
     sha256: str
     expected: int
     found: int
+    sentences_expected: int = 0
+    sentences_found: int = 0
+    title: str = ""
 
     @property
     def complete(self) -> bool:
-        return self.expected == self.found
+        return self.expected == self.found and self.sentences_expected == self.sentences_found
+
+
+def sentences_name(collection: str) -> str:
+    """The sentence collection's name (Chroma allows 63 characters: a long name is shortened with a hash)."""
+    if len(collection) + len(SENTENCES_SUFFIX) <= 63:
+        return collection + SENTENCES_SUFFIX
+    short = collection[: 63 - len(SENTENCES_SUFFIX) - 9].rstrip("-_.")
+    return f"{short}-{hashlib.sha1(collection.encode()).hexdigest()[:8]}{SENTENCES_SUFFIX}"
 
 
 def rebuild_hint(settings: Settings) -> str:
@@ -121,17 +137,11 @@ class Store:
         if not settings.chroma_url:
             check_segments(settings)
         client = _client(settings)
+        self.orphans: set[str] = set()  # sources with sentences but no chunks (seen by `file_states`)
         try:
-            if create:
-                meta = {"embedder": embedder_id, "dim": dim}
-                self.collection = client.get_or_create_collection(
-                    settings.collection,
-                    metadata=meta,
-                    configuration={"hnsw": {"space": "cosine"}},
-                    embedding_function=None,
-                )
-            else:
-                self.collection = client.get_collection(settings.collection, embedding_function=None)
+            self.collection = _collection(client, settings.collection, embedder_id, dim, create)
+            name, hnsw = sentences_name(settings.collection), _hnsw(self.collection)
+            self.sentences: Any = _collection(client, name, embedder_id, dim, create, optional=True, hnsw=hnsw)
         except BaseException as exc:
             if not chroma_failure(exc):
                 raise
@@ -139,37 +149,54 @@ class Store:
                 where = settings.chroma_url or settings.store_dir
                 raise IndexMissing(f"no index yet in {where}; run: rag ingest") from None
             raise StoreUnavailable(f"cannot open the index ({exc}); {rebuild_hint(settings)}") from None
-        found = self.collection.metadata or {}
-        if found.get("embedder") != embedder_id or int(found.get("dim", -1)) != dim:
-            raise IndexIncompatible(
-                f"the index was built with embedder {found.get('embedder')!r} (dim {found.get('dim')}), "
-                f"but {embedder_id!r} (dim {dim}) is configured; {rebuild_hint(settings)}"
-            )
+        for collection in (self.collection, self.sentences):
+            found: dict[str, Any] = {"embedder": embedder_id, "dim": dim} if collection is None else {}
+            found = found or dict(collection.metadata or {})
+            if found.get("embedder") != embedder_id or int(found.get("dim", -1)) != dim:
+                raise IndexIncompatible(
+                    f"the index was built with embedder {found.get('embedder')!r} (dim {found.get('dim')}), "
+                    f"but {embedder_id!r} (dim {dim}) is configured; {rebuild_hint(settings)}"
+                )
 
     def count(self) -> int:
         with self._guard():
             return int(self.collection.count())
 
     def file_states(self) -> dict[str, FileState]:
-        """For each indexed file: its content hash and how many of its chunks are present."""
+        """For each indexed file: its content hash, how many of its chunks and sentences are present, its title."""
         with self._guard():
             got = self.collection.get(include=["metadatas"])
+        sentences: Counter[tuple[str, str]] = Counter()
+        if self.sentences is not None:
+            with self._guard():
+                rows = self.sentences.get(include=["metadatas"])["metadatas"] or []
+            sentences.update((str(m["source"]), str(m["sha256"])) for m in rows)
         found: Counter[tuple[str, str]] = Counter()
-        expected: dict[tuple[str, str], int] = {}
+        expected: dict[tuple[str, str], tuple[int, int, str]] = {}
         for meta in got["metadatas"] or []:
             key = (str(meta["source"]), str(meta["sha256"]))
-            found[key] += 1
-            expected[key] = int(meta["n_chunks"])
+            found[key] += 1  # an index written before sentence vectors has no n_sentences: rewrite it
+            expected[key] = (int(meta["n_chunks"]), int(meta.get("n_sentences", -1)), str(meta.get("title", "")))
         states: dict[str, FileState] = {}
         for (source, sha), n in found.items():
             if source in states:  # two versions of one file (an interrupted write): force a rewrite
                 states[source] = FileState("", -1, 0)
             else:
-                states[source] = FileState(sha, expected[(source, sha)], n)
+                chunks, n_sentences, title = expected[(source, sha)]
+                states[source] = FileState(sha, chunks, n, n_sentences, sentences[(source, sha)], title)
+        self.orphans = {source for source, _ in sentences} - set(states)
         return states
 
-    def replace_file(self, doc: Document, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
-        """Swap every chunk of `doc.source` for the given ones."""
+    def replace_file(
+        self,
+        doc: Document,
+        chunks: Sequence[Chunk],
+        vectors: Sequence[Sequence[float]],
+        sentences: Sequence[tuple[str, int, int]] = (),
+        sentence_vectors: Sequence[Sequence[float]] = (),
+    ) -> None:
+        """Swap every chunk of `doc.source` for the given ones, and its sentences
+        ((chunk id, start, end) in the document) for the given ones."""
         from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
@@ -179,6 +206,7 @@ class Store:
                 "source": doc.source,
                 "sha256": doc.sha256,
                 "n_chunks": len(chunks),
+                "n_sentences": len(sentences),
                 "index": chunk.index,
                 "start": chunk.start,
                 "end": chunk.end,
@@ -198,12 +226,26 @@ class Store:
             node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=doc.source)
             nodes.append(node)
         self.remove_file(doc.source)
+        rows = list(zip(sentences, sentence_vectors, strict=True))
+        for i in range(0, len(rows) if self.sentences is not None else 0, WRITE_BATCH):
+            part = rows[i : i + WRITE_BATCH]
+            with self._guard():
+                self.sentences.add(
+                    ids=[f"{chunk}-{start}-{end}" for (chunk, start, end), _ in part],
+                    embeddings=[list(v) for _, v in part],
+                    metadatas=[
+                        {"source": doc.source, "sha256": doc.sha256, "chunk": chunk, "start": start, "end": end}
+                        for (chunk, start, end), _ in part
+                    ],
+                )
         if nodes:
             with self._guard():
                 ChromaVectorStore(chroma_collection=self.collection).add(nodes)
 
     def remove_file(self, source: str) -> None:
         with self._guard():
+            if self.sentences is not None:
+                self.sentences.delete(where={"source": source})
             self.collection.delete(where={"source": source})
 
     def ids(self) -> list[str]:
@@ -236,6 +278,21 @@ class Store:
         rows = zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=False)
         return [(_stored(i, d, m), 1.0 - float(dist)) for i, d, m, dist in rows]
 
+    def nearest(self, vector: Sequence[float], k: int, *, sentences: bool = False) -> list[tuple[str, float]]:
+        """Ids and cosine similarities of the `k` nearest chunks, or with `sentences` the chunk ids
+        of the `k` nearest sentences, each chunk at its best sentence (ids only: no metadata read)."""
+        collection = self.sentences if sentences else self.collection
+        with self._guard():
+            k = min(k, int(collection.count())) if collection is not None else 0
+            if k == 0:
+                return []
+            got = collection.query(query_embeddings=[list(vector)], n_results=k, include=["distances"])
+        best: dict[str, float] = {}
+        for record, dist in zip(got["ids"][0], got["distances"][0], strict=False):
+            chunk = record.rsplit("-", 2)[0] if sentences else record  # a sentence's id is chunk-start-end
+            best.setdefault(chunk, 1.0 - float(dist))  # nearest first: the first is the best
+        return list(best.items())
+
     @contextmanager
     def _guard(self) -> Iterator[None]:
         """Chroma's own exceptions (a damaged or locked index) become errors that say what to do."""
@@ -250,6 +307,36 @@ class Store:
                 raise StoreBusy(f"the index is busy ({exc}); try again in a moment") from None
             where = self.settings.chroma_url or self.settings.store_dir
             raise IndexIncompatible(f"the index at {where} is damaged ({exc}); {rebuild_hint(self.settings)}") from None
+
+
+def _hnsw(collection: Any) -> dict[str, Any]:
+    """The chunk collection's HNSW settings, for its sentence collection (cosine by default)."""
+    try:
+        found = dict((collection.configuration_json or {}).get("hnsw") or {})
+    except Exception:  # an older server or client without `configuration_json`
+        found = {}
+    return found if found.get("space") == "cosine" else {"space": "cosine"}
+
+
+def _collection(
+    client: Any, name: str, embedder_id: str, dim: int, create: bool, *, optional: bool = False, hnsw: Any = None
+) -> Any:
+    """A collection of vectors of `embedder_id`; without `create`, None when an `optional` one is missing
+    (an index written before sentence vectors: retrieval then goes without them)."""
+    if create:
+        return client.get_or_create_collection(
+            name,
+            metadata={"embedder": embedder_id, "dim": dim},
+            configuration={"hnsw": hnsw or {"space": "cosine"}},
+            embedding_function=None,
+        )
+    try:
+        return client.get_collection(name, embedding_function=None)
+    except BaseException as exc:
+        missing = type(exc).__name__ == "NotFoundError" or "does not exist" in str(exc)
+        if optional and chroma_failure(exc) and missing:
+            return None
+        raise
 
 
 def _stored(chunk_id: str, text: str | None, meta: Any) -> StoredChunk:

@@ -1,0 +1,159 @@
+"""Sentence-level evidence, coverage and the fusion: kept in step with incremental ingest, on the fake embedder."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from reliability import make_corpus
+
+from rag.chunking import chunk_sentences, chunk_text, sentence_text
+from rag.documents import list_documents, load_metadata, read_document
+from rag.ingest import ingest
+from rag.lexical import LexicalIndex
+from rag.retrieval import WEIGHTS, Retriever, fuse
+from rag.settings import Settings
+from rag.squad import build_corpus
+from rag.store import Store, StoredChunk, sentences_name
+
+EMBEDDER = ("fake-hash-384", 384)
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Settings:
+    settings = Settings(corpus_dir=tmp_path / "corpus", store_dir=tmp_path / "store", embedder="fake", chunk_chars=300)
+    make_corpus(settings.corpus_dir, 4, sentences=10)
+    return settings
+
+
+def expected_sentences(settings: Settings) -> dict[str, Counter[str]]:
+    """For each file of a clean build: how many sentence records each of its chunks has."""
+    files, _ = list_documents(settings.corpus_dir)
+    out: dict[str, Counter[str]] = {}
+    for path in files:
+        doc = read_document(path, settings.corpus_dir, metadata=load_metadata(settings.corpus_dir))
+        chunks = chunk_text(doc.source, doc.sha256, doc.text, max_chars=settings.chunk_chars)
+        out[doc.source] = Counter({c.id: len(chunk_sentences(c)) for c in chunks})
+    return out
+
+
+def held_sentences(settings: Settings) -> dict[str, Counter[str]]:
+    got = Store(settings, *EMBEDDER).sentences.get(include=["metadatas"])
+    out: dict[str, Counter[str]] = {}
+    for meta in got["metadatas"]:
+        out.setdefault(str(meta["source"]), Counter())[str(meta["chunk"])] += 1
+    return out
+
+
+def test_every_sentence_of_every_chunk_is_indexed_and_follows_changes(small: Settings) -> None:
+    ingest(settings=small)
+    assert held_sentences(small) == expected_sentences(small)
+    assert all(s.complete for s in Store(small, *EMBEDDER).file_states().values())
+    path = small.corpus_dir / "a001.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\nUne phrase de plus. Et une autre.\n", encoding="utf-8")
+    (small.corpus_dir / "a002.txt").unlink()
+    report = ingest(settings=small)
+    assert report.updated == ["a001.txt"] and report.removed == ["a002.txt"]
+    assert held_sentences(small) == expected_sentences(small)
+    assert not ingest(settings=small).changed
+
+
+def test_missing_sentences_make_a_file_incomplete_and_orphans_are_removed(small: Settings) -> None:
+    ingest(settings=small)
+    store = Store(small, *EMBEDDER)
+    store.sentences.delete(where={"source": "a000.txt"})  # an index written before sentence vectors
+    store.collection.delete(where={"source": "a003.txt"})  # a kill after its sentences, before its chunks
+    (small.corpus_dir / "a003.txt").unlink()
+    report = ingest(settings=small)
+    assert report.updated == ["a000.txt"] and report.removed == []
+    assert held_sentences(small) == expected_sentences(small)
+
+
+def test_a_title_change_reindexes_the_file(small: Settings) -> None:
+    ingest(settings=small)
+    (small.corpus_dir / "metadata.json").write_text(json.dumps({"a001.txt": {"title": "Un autre titre"}}))
+    assert ingest(settings=small).updated == ["a001.txt"]
+    chunks = [c for c in Store(small, *EMBEDDER).all_chunks() if c.source == "a001.txt"]
+    assert {c.title for c in chunks} == {"Un autre titre"}
+
+
+def test_an_index_without_sentences_still_answers(small: Settings) -> None:
+    ingest(settings=small)
+    store = Store(small, *EMBEDDER)
+    store.collection._client.delete_collection(sentences_name(small.collection))
+    retriever = Retriever.open(small)
+    assert retriever.store.sentences is None
+    assert retriever.search("article", k=3) and retriever.search("article", k=3, mode="dense")
+
+
+def test_sentence_collection_names_fit_chroma() -> None:
+    assert sentences_name("articles") == "articles-sentences"
+    long = sentences_name("x" * 60)
+    assert len(long) <= 63 and long.endswith("-sentences") and long != sentences_name("x" * 59 + "y")
+
+
+def test_coverage_counts_the_share_of_the_question_held() -> None:
+    index = LexicalIndex(
+        ["all", "some", "prefix", "none"],
+        [
+            "Quand fut-il construit ? Le barrage a été construit en 1950 sur le Rhône",
+            "Un barrage en Suisse",
+            "La construction du barrage",
+            "Un chat noir",
+        ],
+    )
+    got = index.coverage("Quand le barrage sur le Rhône a-t-il été construit ?")
+    assert got["all"] == pytest.approx(1.0)
+    assert 0 < got["some"] < got["prefix"] < got["all"]  # construction shares the first letters of construit
+    assert "none" not in got and index.coverage("zzz") == {}
+
+
+def _chunk(i: str) -> StoredChunk:
+    return StoredChunk(i, "a.txt", 0, 1, i, "", None)
+
+
+class _NoStore:
+    """Chunks made up from their ids (except `missing` ones); remembers what was read."""
+
+    def __init__(self, missing: set[str]) -> None:
+        self.missing = missing
+        self.read: list[list[str]] = []
+
+    def get(self, ids: list[str]) -> list[StoredChunk]:
+        self.read.append(list(ids))
+        return [_chunk(i) for i in ids if i not in self.missing]
+
+
+def test_fusion_rewards_agreement_and_keeps_scores_in_unit_range() -> None:
+    dense = [("a", 0.9), ("b", 0.8), ("c", 0.7)]
+    store = _NoStore(missing={"x"})
+    lists = {"sentences": [("b", 0.95), ("c", 0.9), ("x", 0.1)], "coverage": {"b": 1.0, "a": 0.5, "d": 0.5}}
+    hits = fuse(dense, [("b", 9.0), ("a", 3.0)], store, **lists)  # type: ignore[arg-type]
+    assert [h.chunk.id for h in hits][:2] == ["b", "a"] and {h.chunk.id for h in hits} == {"a", "b", "c", "d"}
+    assert hits[0].score == 1.0 and min(h.score for h in hits) >= 0.0
+    assert hits[0].sentence_score == 0.95 and hits[0].coverage == 1.0 and hits[0].lexical_rank == 1
+    top = fuse(dense, [("b", 9.0), ("a", 3.0)], store, limit=2, **lists)  # type: ignore[arg-type]
+    assert [h.chunk.id for h in top] == ["b", "a"] and store.read[-1] == ["b", "a"]
+    only_dense = fuse(dense, [], store)  # type: ignore[arg-type]
+    assert [h.chunk.id for h in only_dense] == ["a", "b", "c"]
+    assert set(WEIGHTS) == {"dense", "sentences", "bm25", "coverage"}
+
+
+def test_squad_titles_become_metadata(tmp_path: Path) -> None:
+    data = {"data": [{"title": "<i>Lyon</i>", "paragraphs": [{"context": "Lyon est une ville.", "qas": []}]}]}
+    (tmp_path / "s.json").write_text(json.dumps(data), encoding="utf-8")
+    build_corpus(tmp_path / "s.json", tmp_path / "corpus")
+    assert load_metadata(tmp_path / "corpus") == {"000__i_Lyon_i_.txt": {"title": "Lyon"}}
+    assert sentence_text("Lyon", "Elle est grande.") == "Lyon: Elle est grande."
+
+
+def test_a_bm25_index_made_with_other_settings_is_rebuilt(small: Settings) -> None:
+    ingest(settings=small)
+    ids = small.store_dir / "lexical" / "ids.json"
+    state = json.loads(ids.read_text(encoding="utf-8"))
+    ids.write_text(json.dumps({**state, "params": {"k1": 1.2, "b": 0.75}}), encoding="utf-8")  # an older build
+    assert LexicalIndex.load(ids.parent) is None and not LexicalIndex.current(ids.parent)
+    assert not ingest(settings=small).changed
+    assert LexicalIndex.current(ids.parent) and LexicalIndex.load(ids.parent) is not None
