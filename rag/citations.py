@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -183,6 +183,23 @@ def _best_span(claim: Facts, passage: Passage) -> tuple[int, int, float]:
     return best
 
 
+_SENTENCE_START = re.compile(r"(?:^|[.!?…:;«»\"“”()\n-])\s*$")
+_ELIDED = re.compile(r"^[A-ZÀ-Þ][’']|^(?:Qu|Jusqu|Lorsqu|Puisqu)[’']")
+
+
+def _mid_sentence_names(texts: Iterable[str]) -> set[str]:
+    """Name keys of the words the passages capitalise inside a sentence (so by choice, not grammar)."""
+    found = set()
+    for text in texts:
+        for m in _CAPITALISED.finditer(text):
+            word = m.group()
+            if _ELIDED.match(word) or _SENTENCE_START.search(text[max(0, m.start() - 3) : m.start()] or "\n"):
+                continue
+            if fold(word) not in _NOT_NAMES:
+                found.add(name_key(word))
+    return found
+
+
 def _leading_name(sentence: str, known: set[str]) -> set[str]:
     """A claim's first word when the passages use it as a name: "Kiev was hit" must be
     backed by a passage about Kiev, while "Yesterday ..." or "Two trains ..." need not be.
@@ -212,7 +229,7 @@ def attribute(
     """
     given = facts_of(question) if question else Facts()
     pfacts = [facts_of(annotate(p.text, p.date), doc_date=p.date) for p in passages]
-    known_names = set().union(*(pf.names for pf in pfacts)) if pfacts else set()
+    known_names = _mid_sentence_names(p.text for p in passages)
     numbers_seen: dict[tuple[str, int, int], int] = {}
     citations: list[Citation] = []
     out: list[str] = []

@@ -99,6 +99,18 @@ def test_a_leading_name_must_be_in_the_cited_passage() -> None:
     assert unsupported == 0 and [c.source for c in cites] == ["1.txt"]
 
 
+def test_a_word_that_only_opens_passage_sentences_is_not_a_name() -> None:
+    """'L'appel' starts a passage's sentence: capitalised by grammar, so the claim's own
+    'L'appel' asks nothing of the passages and the one-hour call stays cited."""
+    texts = [
+        "L'appel aurait duré une heure et quart, le premier contact depuis le 19 mai.",
+        "Au cours d'un entretien téléphonique d'environ une heure, Poutine a parlé à Trump.",
+    ]
+    ps = [Passage(i, f"{i}.txt", 0, len(t), t, "", None, 0.5) for i, t in enumerate(texts, 1)]
+    text, cites, unsupported = attribute("L'appel a duré environ une heure. (passage 2)", ps)
+    assert unsupported == 0 and [c.source for c in cites] == ["2.txt"], text
+
+
 def test_citation_span_is_the_supporting_sentence() -> None:
     p = Passage(1, "a.txt", 10, 0, "", "", None, 1.0)
     body = "Première phrase sans rapport. L'appel a duré une heure et quart. Autre chose."
