@@ -30,6 +30,10 @@ class IndexIncompatible(RagError):
     """The index was built with another embedder, or is damaged."""
 
 
+class IndexDamaged(IndexIncompatible):
+    """The embedded index's files are damaged (e.g. a kill during a write); `rag ingest` rebuilds it."""
+
+
 class StoreUnavailable(RagError):
     """The vector store cannot be opened or written (permissions, server down)."""
 

@@ -16,11 +16,11 @@ from typing import Any
 from rag.chunking import Chunk, chunk_sentences, chunk_text, sentence_text
 from rag.documents import Document, list_documents, load_metadata, read_document
 from rag.embeddings import Embedder, load_embedder
-from rag.errors import DocumentError
+from rag.errors import DocumentError, IndexDamaged
 from rag.lexical import LexicalIndex
 from rag.retrieval import lexical_dir, rebuild_lexical
 from rag.settings import Settings
-from rag.store import Store, mark_checked, write_lock
+from rag.store import Store, discard_embedded, mark_checked, write_lock
 
 Progress = Callable[[int, int], None]
 BATCH_CHUNKS = 64
@@ -38,6 +38,7 @@ class IngestReport:
     chunks: int = 0
     embedded: int = 0
     seconds: float = 0.0
+    rebuilt: str = ""  # why the whole index was rebuilt (it was damaged), else ""
 
     @property
     def changed(self) -> bool:
@@ -49,7 +50,8 @@ class IngestReport:
     def summary(self) -> str:
         parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.removed)} removed"]
         parts += [f"{len(self.unchanged)} unchanged", f"{len(self.skipped)} skipped"]
-        return f"{', '.join(parts)}; {self.chunks} chunks in the index ({self.seconds:.1f} s)"
+        done = f"{', '.join(parts)}; {self.chunks} chunks in the index ({self.seconds:.1f} s)"
+        return f"{self.rebuilt}\n{done}" if self.rebuilt else done
 
 
 def ingest(
@@ -76,7 +78,7 @@ def ingest(
         files = [f for f in files if f.relative_to(corpus).as_posix() in wanted]
         report.skipped = {k: v for k, v in report.skipped.items() if k in wanted}
     with write_lock(settings):
-        store = Store(settings, embedder.id, embedder.dim, create=True)
+        store, report.rebuilt = _open_for_writing(settings, embedder)
         states = store.file_states()
         metadata = load_metadata(corpus)
         todo: list[tuple[Document, list[Chunk]]] = []
@@ -109,6 +111,18 @@ def ingest(
         mark_checked(settings)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _open_for_writing(settings: Settings, embedder: Embedder) -> tuple[Store, str]:
+    """The store to write into, and why it was rebuilt: a damaged embedded index (a kill
+    mid-write can leave Chroma's HNSW files unreadable) is deleted and rebuilt from the
+    corpus, which is the source of truth."""
+    try:
+        return Store(settings, embedder.id, embedder.dim, create=True), ""
+    except IndexDamaged as exc:
+        discard_embedded(settings)
+        note = f"{str(exc).split(';')[0]}: rebuilt from {settings.corpus_dir}"
+        return Store(settings, embedder.id, embedder.dim, create=True), note
 
 
 def _write(

@@ -15,6 +15,7 @@ import fcntl
 import hashlib
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,7 +31,7 @@ from urllib.parse import urlparse
 
 from rag.chunking import Chunk
 from rag.documents import Document
-from rag.errors import IndexIncompatible, IndexMissing, RagError, StoreBusy, StoreUnavailable
+from rag.errors import IndexDamaged, IndexIncompatible, IndexMissing, RagError, StoreBusy, StoreUnavailable
 from rag.settings import Settings
 
 LOCK_FILE = ".rag-write.lock"
@@ -135,7 +136,7 @@ class Store:
     def __init__(self, settings: Settings, embedder_id: str, dim: int, *, create: bool = False) -> None:
         self.settings = settings
         if not settings.chroma_url:
-            check_segments(settings)
+            check_segments(settings, writer=create)
         client = _client(settings)
         self.orphans: set[str] = set()  # sources with sentences but no chunks (seen by `file_states`)
         try:
@@ -439,8 +440,12 @@ def segments_digest(store_dir: Path) -> str | None:
     return digest.hexdigest() if found else None
 
 
-def check_segments(settings: Settings) -> None:
-    """Open the store in a child process first when it might crash this one (see above)."""
+def check_segments(settings: Settings, *, writer: bool = False) -> None:
+    """Open the store in a child process first when it might crash this one (see above).
+
+    A damaged store is `IndexDamaged`; a reader that finds one while `rag ingest` runs is
+    told the index is busy instead (`writer`: the caller is that ingest, holding the lock).
+    """
     store_dir = settings.store_dir
     key = str(store_dir.resolve())
     with _PROBED_LOCK:
@@ -462,9 +467,27 @@ def check_segments(settings: Settings) -> None:
             with suppress(OSError):  # a read-only store is checked again next time
                 (store_dir / PROBED_FILE).write_text(segments_digest(store_dir) or "", encoding="utf-8")
             return
-    if is_writing(settings):
+    if not writer and is_writing(settings):
         raise StoreBusy(f"`rag ingest` is rewriting the index ({failure}); try again when it finishes")
-    raise IndexIncompatible(f"the index at {store_dir} is damaged ({failure}); {rebuild_hint(settings)}")
+    raise IndexDamaged(f"the index at {store_dir} is damaged ({failure}); {rebuild_hint(settings)}")
+
+
+def discard_embedded(settings: Settings) -> None:
+    """Delete a damaged embedded index (Chroma's files, BM25, sentence cache), keeping the
+    write lock and anything else in the directory: the corpus is the source of truth."""
+    store_dir = settings.store_dir
+    _PROBED.discard(str(store_dir.resolve()))
+    for path in store_dir.iterdir():
+        if path.name in ("chroma.sqlite3", PROBED_FILE, "sentences.sqlite3", "lexical") or _is_segment_dir(path):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+_SEGMENT_DIR = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _is_segment_dir(path: Path) -> bool:
+    """Chroma keeps each HNSW segment in a directory named by its UUID."""
+    return path.is_dir() and _SEGMENT_DIR.fullmatch(path.name) is not None
 
 
 def mark_checked(settings: Settings) -> None:

@@ -268,6 +268,25 @@ def test_segfaulting_store_is_caught_by_the_probe_in_process(pristine: Settings,
         Retriever.open(settings)
 
 
+@pytest.mark.slow
+def test_ingest_rebuilds_a_damaged_store_from_the_corpus(pristine: Settings, tmp_path: Path) -> None:
+    """What a kill during Chroma's HNSW write can leave: `rag ingest` (the one writer, holding
+    the lock) deletes the damaged index, rebuilds it from the corpus and says so."""
+    shutil.copytree(pristine.store_dir, tmp_path / "store")
+    settings = pristine.with_(store_dir=tmp_path / "store")
+    (settings.store_dir / "notes.txt").write_text("not the index's", encoding="utf-8")
+    garble(segment(settings.store_dir) / "data_level0.bin", 0.05, 0.95)
+    env = fake_env(settings)
+    done = run_cli(["ingest"], env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "damaged" in done.stdout and "rebuilt from" in done.stdout, done.stdout
+    assert (settings.store_dir / "notes.txt").read_text(encoding="utf-8") == "not the index's"
+    answered = run_cli(["ask", QUESTION], env)
+    assert answered.returncode == 0 and "Léon XIV" in answered.stdout, answered.stderr[-2000:]
+    again = run_cli(["ingest"], env)
+    assert again.returncode == 0 and "rebuilt" not in again.stdout and "5 unchanged" in again.stdout
+
+
 # ---------------------------------------------------------------------------- another embedder
 
 
