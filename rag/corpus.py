@@ -78,7 +78,7 @@ def _changed(source: str, path: Path, indexed: dict[str, str], last: dt.datetime
 def _index_contents(settings: Settings) -> tuple[int, dict[str, str]]:
     """(chunk count, {indexed file: content hash}); (0, {}) when there is no collection yet."""
     from rag.errors import StoreUnavailable
-    from rag.store import _client
+    from rag.store import _client, collection_missing
 
     if not settings.chroma_url and not (settings.store_dir / "chroma.sqlite3").exists():
         return 0, {}
@@ -86,7 +86,7 @@ def _index_contents(settings: Settings) -> tuple[int, dict[str, str]]:
     try:
         collection = client.get_collection(settings.collection, embedding_function=None)
     except Exception as exc:
-        if type(exc).__name__ == "NotFoundError" or "does not exist" in str(exc):
+        if collection_missing(exc):
             return 0, {}
         raise StoreUnavailable(f"cannot open the index ({exc})") from None
     count = int(collection.count())

@@ -116,6 +116,11 @@ def chroma_failure(exc: BaseException) -> bool:
     return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
 
 
+def collection_missing(exc: BaseException) -> bool:
+    """Chroma's way of saying the collection does not exist (embedded and server clients differ)."""
+    return type(exc).__name__ == "NotFoundError" or "does not exist" in str(exc)
+
+
 def _open_failure(settings: Settings, exc: BaseException) -> str:
     """What to tell the user when the embedded store cannot be opened."""
     where = settings.store_dir
@@ -146,13 +151,12 @@ class Store:
         except BaseException as exc:
             if not chroma_failure(exc):
                 raise
-            if type(exc).__name__ == "NotFoundError" or "does not exist" in str(exc):
+            if collection_missing(exc):
                 where = settings.chroma_url or settings.store_dir
                 raise IndexMissing(f"no index yet in {where}; run: rag ingest") from None
             raise StoreUnavailable(f"cannot open the index ({exc}); {rebuild_hint(settings)}") from None
-        for collection in (self.collection, self.sentences):
-            found: dict[str, Any] = {"embedder": embedder_id, "dim": dim} if collection is None else {}
-            found = found or dict(collection.metadata or {})
+        for collection in (c for c in (self.collection, self.sentences) if c is not None):
+            found = collection.metadata or {}
             if found.get("embedder") != embedder_id or int(found.get("dim", -1)) != dim:
                 raise IndexIncompatible(
                     f"the index was built with embedder {found.get('embedder')!r} (dim {found.get('dim')}), "
@@ -267,18 +271,6 @@ class Store:
         by_id = {i: _stored(i, d, m) for i, d, m in rows}
         return [by_id[i] for i in ids if i in by_id]
 
-    def query(self, vector: Sequence[float], k: int) -> list[tuple[StoredChunk, float]]:
-        """The `k` nearest chunks with their cosine similarity."""
-        k = min(k, self.count())
-        if k == 0:
-            return []
-        with self._guard():
-            got = self.collection.query(
-                query_embeddings=[list(vector)], n_results=k, include=["metadatas", "documents", "distances"]
-            )
-        rows = zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=False)
-        return [(_stored(i, d, m), 1.0 - float(dist)) for i, d, m, dist in rows]
-
     def nearest(self, vector: Sequence[float], k: int, *, sentences: bool = False) -> list[tuple[str, float]]:
         """Ids and cosine similarities of the `k` nearest chunks, or with `sentences` the chunk ids
         of the `k` nearest sentences, each chunk at its best sentence (ids only: no metadata read)."""
@@ -334,8 +326,7 @@ def _collection(
     try:
         return client.get_collection(name, embedding_function=None)
     except BaseException as exc:
-        missing = type(exc).__name__ == "NotFoundError" or "does not exist" in str(exc)
-        if optional and chroma_failure(exc) and missing:
+        if optional and chroma_failure(exc) and collection_missing(exc):
             return None
         raise
 
