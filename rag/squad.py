@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.documents import METADATA_FILE
 from rag.errors import ConfigError
 
 _ARTICLES = re.compile(r"\b(?:le|la|les|l|un|une|des|du|de|d|the|a|an)\b")
@@ -80,9 +81,7 @@ def build_corpus(path: Path, corpus_dir: Path) -> list[SquadItem]:
                 text += "\n\n"
             offsets.append(len(text))
             text += paragraph["context"]
-        target = corpus_dir / source
-        if not target.exists() or target.read_text(encoding="utf-8") != text:
-            target.write_text(text, encoding="utf-8")
+        _write_if_changed(corpus_dir / source, text)
         for offset, paragraph in zip(offsets, article["paragraphs"], strict=True):
             for qa in paragraph["qas"]:
                 if not qa.get("answers"):
@@ -101,11 +100,11 @@ def build_corpus(path: Path, corpus_dir: Path) -> list[SquadItem]:
                         context_end=offset + len(paragraph["context"]),
                     )
                 )
-    _write_if_changed(corpus_dir / "metadata.json", json.dumps(titles, ensure_ascii=False, indent=1))
+    _write_if_changed(corpus_dir / METADATA_FILE, json.dumps(titles, ensure_ascii=False, indent=1))
     return items
 
 
 def _write_if_changed(path: Path, text: str) -> None:
-    """The article titles go to `metadata.json`, as for the project's corpus (rewritten only when they change)."""
+    """Write `text` unless the file already holds it (an unchanged file keeps its mtime)."""
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         path.write_text(text, encoding="utf-8")
