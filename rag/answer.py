@@ -18,7 +18,7 @@ from rag.citations import MARKER, Citation, Passage, attribute
 from rag.errors import InvalidQuestion
 from rag.llm import LLM, Message, load_llm
 from rag.normalize import fold, language
-from rag.passages import SENTENCE_DB, SentenceVectors, focus
+from rag.passages import SentenceVectors, focus
 from rag.polarity import is_yes_no, verdict
 from rag.retrieval import Hit, Retriever
 from rag.safety import sanitize
@@ -335,7 +335,7 @@ _SENTENCES: dict[Settings, SentenceVectors] = {}
 
 def _sentence_vectors(settings: Settings, retriever: Retriever) -> SentenceVectors:
     if settings not in _SENTENCES:
-        _SENTENCES[settings] = SentenceVectors(retriever.embedder, settings.store_dir / SENTENCE_DB)
+        _SENTENCES[settings] = SentenceVectors(retriever.embedder, retriever.store)
     return _SENTENCES[settings]
 
 

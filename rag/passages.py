@@ -8,30 +8,26 @@ and whether they hold the kind of fact asked for (a duration for "how long",
 a date for "quand", a number for "combien", a name for "who");
 adjacent chosen sentences of one chunk are merged back into one passage.
 
-Sentence vectors are computed the first time a chunk is retrieved and kept in
-`<store>/sentences.sqlite3`, keyed by chunk id (which changes with the file's
-content), so each sentence is embedded once.
+Sentence vectors are the ones ingest wrote for sentence-level retrieval, read back
+from the index by id: focusing embeds nothing but the question.
 """
 
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
-from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from rag.chunking import sentence_spans
+from rag.chunking import sentence_spans, sentence_text
 from rag.citations import Passage
 from rag.embeddings import Embedder
 from rag.lexical import analyze
 from rag.normalize import dates, durations, numbers
 from rag.retrieval import Hit
+from rag.store import Store
 from rag.weekdays import annotate
 
-SENTENCE_DB = "sentences.sqlite3"
 # Sentences that address the model rather than report news: never shown to it.
 _INSTRUCTION = re.compile(
     r"ignor\w*\s+(?:all\s+|the\s+|any\s+|toutes?\s+|les\s+|vos\s+|tes\s+)*(?:previous|prior|above|earlier|pr[ée]c[ée]dentes?|"
@@ -67,58 +63,25 @@ def _answers(kind: str, sentence: str) -> bool:
 
 
 class SentenceVectors:
-    """Embeddings of chunk sentences, computed on first use and persisted (best effort)."""
+    """Sentence embeddings for focusing: the index's own (`title: sentence`, written at
+    ingest), and for a sentence the index lacks (an index built before sentence vectors)
+    the same text embedded on first use and kept in memory."""
 
-    def __init__(self, embedder: Embedder, path: Path | None) -> None:
+    def __init__(self, embedder: Embedder, store: Store | None = None) -> None:
         self.embedder = embedder
+        self.store = store
         self._memory: dict[tuple[str, int, int], list[float]] = {}
         self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
-        if path is not None:
-            try:
-                self._db = sqlite3.connect(path, check_same_thread=False, timeout=1.0)
-                self._db.execute(
-                    "create table if not exists v"
-                    " (chunk text, start int, end int, vec blob, primary key (chunk, start, end))"
-                )
-                self._db.commit()
-            except sqlite3.Error:
-                self._db = None  # read-only store: keep vectors in memory only
 
     def get(self, keys: Sequence[tuple[str, int, int]], texts: Sequence[str]) -> list[list[float]]:
-        """Vectors for (chunk id, start, end) keys; missing ones are embedded from `texts`."""
+        """Vectors for (chunk id, start, end) keys; `texts` (`title: sentence`) are embedded for missing ones."""
         with self._lock:
-            self._load([k for k in keys if k not in self._memory])
-            todo = [(k, t) for k, t in zip(keys, texts, strict=True) if k not in self._memory]
+            found = self.store.sentence_vectors(keys) if self.store is not None else {}
+            todo = [(k, t) for k, t in zip(keys, texts, strict=True) if k not in found and k not in self._memory]
             if todo:
                 vectors = self.embedder.embed_passages([t for _, t in todo])
-                for (key, _), vector in zip(todo, vectors, strict=True):
-                    self._memory[key] = list(vector)
-                self._save([(key, self._memory[key]) for key, _ in todo])
-            return [self._memory[k] for k in keys]
-
-    def _load(self, keys: Sequence[tuple[str, int, int]]) -> None:
-        if self._db is None or not keys:
-            return
-        chunks = sorted({k[0] for k in keys})
-        marks = ",".join("?" * len(chunks))
-        try:
-            rows = self._db.execute(f"select chunk, start, end, vec from v where chunk in ({marks})", chunks).fetchall()
-        except sqlite3.Error:
-            return
-        for chunk, start, end, blob in rows:
-            self._memory[(chunk, start, end)] = array("f", blob).tolist()
-
-    def _save(self, rows: Sequence[tuple[tuple[str, int, int], list[float]]]) -> None:
-        if self._db is None:
-            return
-        try:
-            self._db.executemany(
-                "insert or replace into v values (?, ?, ?, ?)", [(*key, array("f", vec).tobytes()) for key, vec in rows]
-            )
-            self._db.commit()
-        except sqlite3.Error:
-            pass
+                self._memory.update((key, list(v)) for (key, _), v in zip(todo, vectors, strict=True))
+            return [found[k] if k in found else self._memory[k] for k in keys]
 
 
 @dataclass(frozen=True)
@@ -170,7 +133,7 @@ def focus(
     dense = [0.0] * len(sentences)
     if vectors is not None and query_vector is not None:
         keys = [(hits[s.hit].chunk.id, s.start, s.end) for s in sentences]
-        found = vectors.get(keys, [s.text for s in sentences])
+        found = vectors.get(keys, [sentence_text(hits[s.hit].chunk.title, s.text) for s in sentences])
         dense = [sum(a * b for a, b in zip(query_vector, v, strict=True)) for v in found]
     wanted = set(analyze(query))
     kinds = [kind for kind, pattern in _ASKS.items() if pattern.search(query)]

@@ -34,13 +34,12 @@ from rag.embeddings import Embedder, load_embedder
 from rag.errors import IndexMissing
 from rag.lexical import LexicalIndex, digest
 from rag.settings import Settings
-from rag.store import Store, StoredChunk, write_lock
+from rag.store import LEXICAL_DIR, Store, StoredChunk, write_lock
 
 # Fitted once on PIAF (a listwise logistic fit, then rounded; two-fold cross-validation by
 # article gave the same recall@1 within 0.002). Coverage is in [0, 1], the others are z-scores.
 WEIGHTS = {"dense": 0.12, "sentences": 0.15, "bm25": 0.12, "coverage": 0.6}
 SENTENCES_PER_CHUNK = 5  # sentences fetched per wanted chunk: several of the nearest share a chunk
-LEXICAL_DIR = "lexical"
 
 
 @dataclass(frozen=True)

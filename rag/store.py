@@ -35,6 +35,8 @@ from rag.errors import IndexDamaged, IndexIncompatible, IndexMissing, RagError, 
 from rag.settings import Settings
 
 LOCK_FILE = ".rag-write.lock"
+LEXICAL_DIR = "lexical"  # the BM25 index (rag/lexical.py), derived from the chunks
+LEGACY_SENTENCE_DB = "sentences.sqlite3"  # an older release's sentence-vector cache
 SENTENCES_SUFFIX = "-sentences"
 WRITE_BATCH = 1000
 PROBED_FILE = ".rag-probed"
@@ -286,6 +288,15 @@ class Store:
             best.setdefault(chunk, 1.0 - float(dist))  # nearest first: the first is the best
         return list(best.items())
 
+    def sentence_vectors(self, keys: Sequence[tuple[str, int, int]]) -> dict[tuple[str, int, int], list[float]]:
+        """The stored `title: sentence` vectors of (chunk id, start, end) sentences; absent ones are left out."""
+        if self.sentences is None or not keys:
+            return {}
+        with self._guard():
+            got = self.sentences.get(ids=[f"{c}-{s}-{e}" for c, s, e in keys], include=["embeddings"])
+        found = dict(zip(got["ids"], got["embeddings"] if got["embeddings"] is not None else [], strict=False))
+        return {k: [float(x) for x in found[f"{k[0]}-{k[1]}-{k[2]}"]] for k in keys if f"{k[0]}-{k[1]}-{k[2]}" in found}
+
     @contextmanager
     def _guard(self) -> Iterator[None]:
         """Chroma's own exceptions (a damaged or locked index) become errors that say what to do."""
@@ -469,7 +480,7 @@ def discard_embedded(settings: Settings) -> None:
     store_dir = settings.store_dir
     _PROBED.discard(str(store_dir.resolve()))
     for path in store_dir.iterdir():
-        if path.name in ("chroma.sqlite3", PROBED_FILE, "sentences.sqlite3", "lexical") or _is_segment_dir(path):
+        if path.name in ("chroma.sqlite3", PROBED_FILE, LEGACY_SENTENCE_DB, LEXICAL_DIR) or _is_segment_dir(path):
             shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 

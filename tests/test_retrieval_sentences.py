@@ -157,3 +157,25 @@ def test_a_bm25_index_made_with_other_settings_is_rebuilt(small: Settings) -> No
     assert LexicalIndex.load(ids.parent) is None and not LexicalIndex.current(ids.parent)
     assert not ingest(settings=small).changed
     assert LexicalIndex.current(ids.parent) and LexicalIndex.load(ids.parent) is not None
+
+
+def test_passage_focusing_reads_the_sentence_vectors_ingest_wrote(fake_settings: Settings) -> None:
+    """Focusing embeds nothing but the question when the index holds the sentences' vectors;
+    without them (an older index) it embeds the same `title: sentence` texts itself."""
+    from rag.fakes import FakeEmbedder
+    from rag.passages import SentenceVectors, focus
+
+    ingest(settings=fake_settings)
+    retriever = Retriever.open(fake_settings, embedder=FakeEmbedder())
+    question = "Combien de temps a duré l'appel entre Trump et Poutine ?"
+    hits = retriever.search(question, k=4)
+    vector = retriever.query_vector(question)
+    calls = retriever.embedder.calls  # type: ignore[attr-defined]
+    stored = focus(hits, question, query_vector=vector, vectors=SentenceVectors(retriever.embedder, retriever.store))
+    assert retriever.embedder.calls == calls  # type: ignore[attr-defined]
+    assert stored and all(any(p.text in h.chunk.text for h in hits) for p in stored)
+
+    retriever.store.sentences = None  # as an index written before sentence vectors
+    embedded = focus(hits, question, query_vector=vector, vectors=SentenceVectors(retriever.embedder, retriever.store))
+    assert retriever.embedder.calls > calls  # type: ignore[attr-defined]
+    assert [(p.source, p.start, p.end) for p in embedded] == [(p.source, p.start, p.end) for p in stored]
