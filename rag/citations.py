@@ -4,7 +4,9 @@ passages that actually contain what it claims, whatever markers the model wrote.
 A sentence's *facts* are its durations, numbers, dates, weekdays and names
 (normalised across French and English: "une heure et quart" == "1 h 15",
 Ouchakov == Ushakov) plus its content words. A passage supports a sentence when
-it holds every numeric fact of the sentence and enough of its names and words.
+it holds every numeric fact of the sentence and enough of its names (in its text
+or its article's title: "les deux hommes" of an article about Poutine and Trump) and
+words.
 Markers pointing to passages that do not support their sentence are dropped;
 missing ones are added; each citation points at the supporting sentence inside
 its chunk.
@@ -229,6 +231,8 @@ def attribute(
     """
     given = facts_of(question) if question else Facts()
     pfacts = [facts_of(annotate(p.text, p.date), doc_date=p.date) for p in passages]
+    for pf, p in zip(pfacts, passages, strict=True):
+        pf.names |= facts_of(p.title).names  # "les deux hommes" of an article titled "Poutine ... Trump"
     known_names = _mid_sentence_names(p.text for p in passages)
     numbers_seen: dict[tuple[str, int, int], int] = {}
     citations: list[Citation] = []

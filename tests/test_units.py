@@ -111,6 +111,19 @@ def test_a_word_that_only_opens_passage_sentences_is_not_a_name() -> None:
     assert unsupported == 0 and [c.source for c in cites] == ["2.txt"], text
 
 
+def test_names_in_the_articles_title_back_a_claim_about_its_subjects() -> None:
+    """"Les deux hommes" are named by the article's title, so a claim naming them is backed
+    by the sentence that dates their contact; a title naming others backs nothing."""
+    text = "L'appel aurait duré une heure et quart, le premier contact officiel entre les deux hommes depuis le 19 mai."
+    claim = "Le dernier contact officiel entre Trump et Poutine date du 19 mai."
+    titled = Passage(1, "a.txt", 0, len(text), text, "Poutine a dit à Trump qu'il répondrait", "2025-06-04", 1.0)
+    _, cites, unsupported = attribute(claim, [titled])
+    assert unsupported == 0 and [c.source for c in cites] == ["a.txt"]
+    other = Passage(1, "b.txt", 0, len(text), text, "Zelensky au Danemark", "2025-06-04", 1.0)
+    _, cites, unsupported = attribute(claim, [other])
+    assert unsupported == 1 and not cites
+
+
 def test_citation_span_is_the_supporting_sentence() -> None:
     p = Passage(1, "a.txt", 10, 0, "", "", None, 1.0)
     body = "Première phrase sans rapport. L'appel a duré une heure et quart. Autre chose."
