@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from rag.chunking import Chunk, chunk_sentences, chunk_text, sentence_text
+from rag.disk import discard_embedded, mark_checked, write_lock
 from rag.documents import Document, list_documents, load_metadata, read_document
 from rag.embeddings import Embedder, load_embedder
 from rag.errors import DocumentError, IndexDamaged
 from rag.lexical import LexicalIndex
 from rag.retrieval import lexical_dir, rebuild_lexical
 from rag.settings import Settings
-from rag.store import Store, discard_embedded, mark_checked, write_lock
+from rag.store import Store
 
 Progress = Callable[[int, int], None]
 BATCH_CHUNKS = 64

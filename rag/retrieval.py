@@ -30,11 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from rag.chunking import indexed_text
+from rag.disk import LEXICAL_DIR, write_lock
 from rag.embeddings import Embedder, load_embedder
 from rag.errors import IndexMissing
 from rag.lexical import LexicalIndex, digest
 from rag.settings import Settings
-from rag.store import LEXICAL_DIR, Store, StoredChunk, write_lock
+from rag.store import Store, StoredChunk
 
 # Fitted once on PIAF (a listwise logistic fit, then rounded; two-fold cross-validation by
 # article gave the same recall@1 within 0.002). Coverage is in [0, 1], the others are z-scores.

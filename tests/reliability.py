@@ -395,7 +395,7 @@ class KillPoint:
 
 
 def _wait_for_lock(settings: Settings, proc: subprocess.Popen[bytes], timeout: float = 90) -> bool:
-    from rag.store import is_writing
+    from rag.disk import is_writing
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:

@@ -30,7 +30,7 @@ from reliability import (
 )
 
 from rag import Settings, ask, ingest
-from rag.store import is_writing
+from rag.disk import is_writing
 
 
 def test_concurrent_asks_are_served_one_generation_at_a_time(tmp_path: Path) -> None:
