@@ -245,8 +245,9 @@ def attribute(
         claim = without(facts_of(bare, claim=True), given)
         claim.names |= _leading_name(bare, known_names)
         pairs = zip(pfacts, passages, strict=True)
-        scored = sorted(((support(claim, pf, p.text), p) for pf, p in pairs), key=lambda t: -t[0])
-        chosen = [p for score, p in scored if score >= threshold and score >= scored[0][0] - 0.1][:MAX_PER_SENTENCE]
+        scored = sorted(((support(claim, pf, p.text), pf, p) for pf, p in pairs), key=lambda t: -t[0])
+        close = [(pf, p) for score, pf, p in scored if score >= threshold and score >= scored[0][0] - 0.1]
+        chosen = _enough(claim, close)
         markers = []
         if not chosen:
             unsupported += 1
@@ -262,6 +263,21 @@ def attribute(
             markers.append(f"[{numbers_seen[key]}]")
         out.append(_with_markers(bare, markers))
     return " ".join(out), citations, unsupported
+
+
+def _enough(claim: Facts, candidates: Sequence[tuple[Facts, Passage]]) -> list[Passage]:
+    """The best supporting passage, and the next ones only for a name of the claim the
+    ones before lack ("Rubio ... Umerov" from two articles), up to MAX_PER_SENTENCE.
+    A second passage that repeats the first's facts would only add a citation to check."""
+    chosen: list[Passage] = []
+    named: set[str] = set()
+    for pf, p in candidates:
+        names = {n for n in claim.names if n in pf.names or n in fold(p.text)}
+        if chosen and (len(chosen) >= MAX_PER_SENTENCE or not names - named):
+            continue
+        chosen.append(p)
+        named |= names
+    return chosen
 
 
 def _with_markers(sentence: str, markers: list[str]) -> str:

@@ -124,6 +124,22 @@ def test_names_in_the_articles_title_back_a_claim_about_its_subjects() -> None:
     assert unsupported == 1 and not cites
 
 
+def test_a_second_citation_only_for_what_the_first_passage_lacks() -> None:
+    """The same duration in two articles is cited once; a claim naming a person from each
+    of two articles cites both."""
+    texts = [
+        "L'appel aurait duré une heure et quart, selon Trump.",
+        "Trump a précisé que l'entretien avait duré une heure et quart.",
+        "Rubio a salué l'accord d'échange de prisonniers conclu à Istanbul.",
+        "Roustem Oumerov a décrit l'échange de prisonniers convenu à Istanbul.",
+    ]
+    ps = [Passage(i, f"{i}.txt", 0, len(t), t, "", None, 0.5) for i, t in enumerate(texts, 1)]
+    _, cites, _ = attribute("The call lasted an hour and a quarter.", ps)
+    assert [c.source for c in cites] == ["1.txt"]
+    _, cites, _ = attribute("It was Rubio who welcomed it and Oumerov who described the exchange at Istanbul.", ps)
+    assert sorted(c.source for c in cites) == ["3.txt", "4.txt"]
+
+
 def test_citation_span_is_the_supporting_sentence() -> None:
     p = Passage(1, "a.txt", 10, 0, "", "", None, 1.0)
     body = "Première phrase sans rapport. L'appel a duré une heure et quart. Autre chose."
