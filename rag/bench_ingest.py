@@ -26,7 +26,7 @@ from rag.ingest import ingest
 from rag.retrieval import Retriever
 from rag.settings import Settings
 from rag.squad import SquadItem, build_corpus
-from rag.store import Store
+from rag.store import Store, read_all
 
 NOISE = 0.01  # per-dimension sigma on unit vectors of dim 384: cosine to the original about 0.98
 
@@ -178,8 +178,8 @@ def replicate(settings_1x: Settings, embedder: Embedder, factor: int, corpus: Pa
     spans: dict[str, list[tuple[int, int, Vector]]] = {}  # chunks, then sentences (embedded as `title: sentence`)
     sentences: dict[str, list[tuple[int, int, Vector]]] = {}
     for collection, found in ((store.collection, spans), (store.sentences, sentences)):
-        got = collection.get(include=["embeddings", "metadatas"]) if collection is not None else {"metadatas": []}
-        for meta, vector in zip(got["metadatas"], got.get("embeddings", []), strict=True):
+        got = read_all(collection, ["embeddings", "metadatas"]) if collection is not None else {}
+        for meta, vector in zip(got.get("metadatas", []), got.get("embeddings", []), strict=True):
             found.setdefault(str(meta["source"]), []).append((int(meta["start"]), int(meta["end"]), list(vector)))
     shutil.rmtree(corpus, ignore_errors=True)
     corpus.mkdir(parents=True)

@@ -78,7 +78,7 @@ def _changed(source: str, path: Path, indexed: dict[str, str], last: dt.datetime
 def _index_contents(settings: Settings) -> tuple[int, dict[str, str]]:
     """(chunk count, {indexed file: content hash}); (0, {}) when there is no collection yet."""
     from rag.errors import StoreUnavailable
-    from rag.store import _client, collection_missing
+    from rag.store import _client, collection_missing, read_all
 
     if not settings.chroma_url and not (settings.store_dir / "chroma.sqlite3").exists():
         return 0, {}
@@ -90,7 +90,7 @@ def _index_contents(settings: Settings) -> tuple[int, dict[str, str]]:
             return 0, {}
         raise StoreUnavailable(f"cannot open the index ({exc})") from None
     count = int(collection.count())
-    metas = (collection.get(include=["metadatas"])["metadatas"] or []) if count else []
+    metas = read_all(collection, ["metadatas"])["metadatas"] if count else []
     return count, {str(m["source"]): str(m.get("sha256", "")) for m in metas if m and "source" in m}
 
 

@@ -28,6 +28,7 @@ from rag.settings import Settings
 
 SENTENCES_SUFFIX = "-sentences"
 WRITE_BATCH = 1000
+READ_PAGE = 10_000  # records per get(): below SQLite's 32,766 bound variables
 
 
 @dataclass(frozen=True)
@@ -153,15 +154,15 @@ class Store:
     def file_states(self) -> dict[str, FileState]:
         """For each indexed file: its content hash, how many of its chunks and sentences are present, its title."""
         with self._guard():
-            got = self.collection.get(include=["metadatas"])
+            got = read_all(self.collection, ["metadatas"])
         sentences: Counter[tuple[str, str]] = Counter()
         if self.sentences is not None:
             with self._guard():
-                rows = self.sentences.get(include=["metadatas"])["metadatas"] or []
+                rows = read_all(self.sentences, ["metadatas"])["metadatas"]
             sentences.update((str(m["source"]), str(m["sha256"])) for m in rows)
         found: Counter[tuple[str, str]] = Counter()
         expected: dict[tuple[str, str], tuple[int, int, str]] = {}
-        for meta in got["metadatas"] or []:
+        for meta in got["metadatas"]:
             key = (str(meta["source"]), str(meta["sha256"]))
             found[key] += 1  # an index written before sentence vectors has no n_sentences: rewrite it
             expected[key] = (int(meta["n_chunks"]), int(meta.get("n_sentences", -1)), str(meta.get("title", "")))
@@ -239,12 +240,12 @@ class Store:
     def ids(self) -> list[str]:
         """Every chunk id in the collection."""
         with self._guard():
-            return list(self.collection.get(include=[])["ids"])
+            return list(read_all(self.collection, [])["ids"])
 
     def all_chunks(self) -> list[StoredChunk]:
         with self._guard():
-            got = self.collection.get(include=["metadatas", "documents"])
-        rows = zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False)
+            got = read_all(self.collection, ["metadatas", "documents"])
+        rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         return [_stored(i, d, m) for i, d, m in rows]
 
     def get(self, ids: Sequence[str]) -> list[StoredChunk]:
@@ -292,6 +293,22 @@ class Store:
                 raise StoreBusy(f"the index is busy ({exc}); try again in a moment") from None
             where = self.settings.chroma_url or self.settings.store_dir
             raise IndexIncompatible(f"the index at {where} is damaged ({exc}); {rebuild_hint(self.settings)}") from None
+
+
+def read_all(collection: Any, include: list[str], *, page: int | None = None) -> dict[str, list[Any]]:
+    """Every record's id and `include` fields, read `READ_PAGE` at a time: Chroma's embedded
+    `get()` fails with "too many SQL variables" once it matches more than 32,766 records
+    (chroma-core/chroma#7687), that is from about 6,000 articles' sentences."""
+    page = page or READ_PAGE
+    out: dict[str, list[Any]] = {"ids": [], **{key: [] for key in include}}
+    while True:
+        got = collection.get(include=include, limit=page, offset=len(out["ids"]))
+        out["ids"] += got["ids"]
+        for key in include:
+            values = got.get(key)
+            out[key] += list(values) if values is not None else [None] * len(got["ids"])
+        if len(got["ids"]) < page:
+            return out
 
 
 def _hnsw(collection: Any) -> dict[str, Any]:

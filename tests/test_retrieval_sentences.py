@@ -179,3 +179,16 @@ def test_passage_focusing_reads_the_sentence_vectors_ingest_wrote(fake_settings:
     embedded = focus(hits, question, query_vector=vector, vectors=SentenceVectors(retriever.embedder, retriever.store))
     assert retriever.embedder.calls > calls  # type: ignore[attr-defined]
     assert [(p.source, p.start, p.end) for p in embedded] == [(p.source, p.start, p.end) for p in stored]
+
+
+def test_the_index_is_read_in_pages(small: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading every record goes page by page (Chroma's embedded get() fails past 32,766
+    records): the same states, ids and chunks whatever the page size, even one that divides
+    the count exactly."""
+    ingest(settings=small)
+    store = Store(small, *EMBEDDER)
+    whole = (store.file_states(), store.ids(), store.all_chunks())
+    assert len(whole[1]) > 14
+    for page in (7, len(whole[1])):
+        monkeypatch.setattr("rag.store.READ_PAGE", page)
+        assert (store.file_states(), store.ids(), store.all_chunks()) == whole
