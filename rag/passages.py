@@ -5,7 +5,9 @@ model gets the few best sentences of the top chunks rather than whole chunks.
 Sentences are scored by embedding similarity to the question (the engine is
 multilingual, so an English question finds its French sentence), word overlap,
 and whether they hold the kind of fact asked for (a duration for "how long",
-a date for "quand", a number for "combien", a name for "who");
+a date for "quand", a number for "combien", a name for "who"). When the question
+names a day ("l'appel du 3 juillet"), sentences of articles that neither date from
+that day nor mention it rank lower: they are about another call;
 adjacent chosen sentences of one chunk are merged back into one passage.
 
 Sentence vectors are the ones ingest wrote for sentence-level retrieval, read back
@@ -42,6 +44,7 @@ BUDGET_CHARS = 600
 LEXICAL_WEIGHT = 0.3
 RANK_WEIGHT = 0.05
 TYPE_WEIGHT = 0.1
+DATE_WEIGHT = 0.3  # a sentence from an article about other days than the question's
 MIN_CHARS = 12
 # What kind of fact a question asks for, and how to see one in a sentence.
 _ASKS: dict[str, re.Pattern[str]] = {
@@ -137,11 +140,14 @@ def focus(
         dense = [sum(a * b for a, b in zip(query_vector, v, strict=True)) for v in found]
     wanted = set(analyze(query))
     kinds = [kind for kind, pattern in _ASKS.items() if pattern.search(query)]
+    asked_days = _days(query)
+    elsewhere = _off_date(hits, asked_days)
     scored = []
     for s, d in zip(sentences, dense, strict=True):
         overlap = len(wanted & set(analyze(s.text))) / len(wanted) if wanted else 0.0
         fits = any(_answers(kind, annotate(s.text, hits[s.hit].chunk.date)) for kind in kinds)
         score = d + LEXICAL_WEIGHT * overlap + RANK_WEIGHT * hits[s.hit].score + TYPE_WEIGHT * fits
+        score -= DATE_WEIGHT * (hits[s.hit].chunk.source in elsewhere)
         scored.append(_Sentence(s.hit, s.start, s.end, s.text, score))
     chosen: list[_Sentence] = []
     used = 0
@@ -151,6 +157,23 @@ def focus(
         chosen.append(s)
         used += len(s.text)
     return _merge(chosen, hits)
+
+
+def _days(text: str, date: str | None = None) -> set[tuple[int, int]]:
+    """The calendar days (month, day) `text` names, its weekdays resolved against `date`."""
+    return {(m.month, m.day) for m in dates(annotate(text, date) if date else text) if m.month and m.day}
+
+
+def _off_date(hits: Sequence[Hit], asked: set[tuple[int, int]]) -> set[str]:
+    """The articles that can only be about other days than the question names ("l'appel du
+    3 juillet"): neither published on one of them nor naming one in any retrieved chunk."""
+    if not asked:
+        return set()
+    seen: dict[str, set[tuple[int, int]]] = {}
+    for h in hits:
+        days = seen.setdefault(h.chunk.source, set())
+        days |= _days(h.chunk.text, h.chunk.date) | (_days(h.chunk.date) if h.chunk.date else set())
+    return {source for source, days in seen.items() if not days & asked}
 
 
 def _merge(chosen: list[_Sentence], hits: Sequence[Hit]) -> list[Passage]:

@@ -181,3 +181,22 @@ def test_lexical_matches_curly_and_straight_apostrophes() -> None:
     assert index.search("l'été", 2)[0][0] == "a"
     assert index.search("le la les de", 2) == []
     assert index.search("?!", 2) == []
+
+
+def test_focus_prefers_the_article_about_the_day_the_question_names() -> None:
+    """"L'appel du 3 juillet": the June article's hour and a quarter shares more words with
+    the question, but only the article of 3 July can be about that call."""
+    from rag.passages import focus
+    from rag.retrieval import Hit
+    from rag.store import StoredChunk
+
+    june = "L'appel du président a duré une heure et quart."
+    july = "L'entretien a duré environ une heure."
+    hits = [
+        Hit(StoredChunk("a-0", "a.txt", 0, len(june), june, "Juin", "2025-06-04"), 1.0),
+        Hit(StoredChunk("b-0", "b.txt", 0, len(july), july, "Juillet", "2025-07-03"), 0.9),
+    ]
+    assert [p.source for p in focus(hits, "Combien de temps a duré l'appel ?", budget_chars=50)] == ["a.txt"]
+    assert [p.source for p in focus(hits, "Combien de temps a duré l'appel du 3 juillet ?", budget_chars=50)] == [
+        "b.txt"
+    ]
