@@ -162,8 +162,7 @@ def support(claim: Facts, passage: Facts, passage_text: str) -> float:
         return 0.0
     if not claim.days <= passage.days or not claim.weekdays <= passage.weekdays:
         return 0.0
-    folded = fold(passage_text)
-    names_found = {n for n in claim.names if n in passage.names or n in folded}
+    names_found = _names_in(claim, passage, passage_text)
     words_found = claim.words & passage.words
     if claim.names and len(names_found) * 2 < len(claim.names):
         return 0.0
@@ -172,6 +171,12 @@ def support(claim: Facts, passage: Facts, passage_text: str) -> float:
     if claim.numeric:  # every number, duration and date of the claim is in the passage
         return 0.6 + 0.4 * soft
     return soft
+
+
+def _names_in(claim: Facts, passage: Facts, passage_text: str) -> set[str]:
+    """The claim's names that the passage holds, as a name or within its folded text."""
+    folded = fold(passage_text)
+    return {n for n in claim.names if n in passage.names or n in folded}
 
 
 def _best_span(claim: Facts, passage: Passage) -> tuple[int, int, float]:
@@ -272,7 +277,7 @@ def _enough(claim: Facts, candidates: Sequence[tuple[Facts, Passage]]) -> list[P
     chosen: list[Passage] = []
     named: set[str] = set()
     for pf, p in candidates:
-        names = {n for n in claim.names if n in pf.names or n in fold(p.text)}
+        names = _names_in(claim, pf, p.text)
         if chosen and (len(chosen) >= MAX_PER_SENTENCE or not names - named):
             continue
         chosen.append(p)

@@ -160,8 +160,10 @@ def focus(
 
 
 def _days(text: str, date: str | None = None) -> set[tuple[int, int]]:
-    """The calendar days (month, day) `text` names, its weekdays resolved against `date`."""
-    return {(m.month, m.day) for m in dates(annotate(text, date) if date else text) if m.month and m.day}
+    """The calendar days (month, day) `text` names, its weekdays resolved against `date`,
+    and the day of `date` itself (an article's publication date)."""
+    named = dates(f"{annotate(text, date)} {date}" if date else text)
+    return {(m.month, m.day) for m in named if m.month and m.day}
 
 
 def _off_date(hits: Sequence[Hit], asked: set[tuple[int, int]]) -> set[str]:
@@ -172,7 +174,7 @@ def _off_date(hits: Sequence[Hit], asked: set[tuple[int, int]]) -> set[str]:
     seen: dict[str, set[tuple[int, int]]] = {}
     for h in hits:
         days = seen.setdefault(h.chunk.source, set())
-        days |= _days(h.chunk.text, h.chunk.date) | (_days(h.chunk.date) if h.chunk.date else set())
+        days |= _days(h.chunk.text, h.chunk.date)
     return {source for source, days in seen.items() if not days & asked}
 
 

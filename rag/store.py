@@ -220,7 +220,7 @@ class Store:
             part = rows[i : i + WRITE_BATCH]
             with self._guard():
                 self.sentences.add(
-                    ids=[f"{chunk}-{start}-{end}" for (chunk, start, end), _ in part],
+                    ids=[sentence_id(key) for key, _ in part],
                     embeddings=[list(v) for _, v in part],
                     metadatas=[
                         {"source": doc.source, "sha256": doc.sha256, "chunk": chunk, "start": start, "end": end}
@@ -275,9 +275,10 @@ class Store:
         if self.sentences is None or not keys:
             return {}
         with self._guard():
-            got = self.sentences.get(ids=[f"{c}-{s}-{e}" for c, s, e in keys], include=["embeddings"])
+            got = self.sentences.get(ids=[sentence_id(k) for k in keys], include=["embeddings"])
         found = dict(zip(got["ids"], got["embeddings"] if got["embeddings"] is not None else [], strict=False))
-        return {k: [float(x) for x in found[f"{k[0]}-{k[1]}-{k[2]}"]] for k in keys if f"{k[0]}-{k[1]}-{k[2]}" in found}
+        by_id = {sentence_id(k): k for k in keys}
+        return {by_id[i]: [float(x) for x in v] for i, v in found.items() if i in by_id}
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
@@ -295,19 +296,24 @@ class Store:
             raise IndexIncompatible(f"the index at {where} is damaged ({exc}); {rebuild_hint(self.settings)}") from None
 
 
-def read_all(collection: Any, include: list[str], *, page: int | None = None) -> dict[str, list[Any]]:
+def sentence_id(key: tuple[str, int, int]) -> str:
+    """A sentence record's id: its chunk's id and its offsets in the document, `chunk-start-end`."""
+    chunk, start, end = key
+    return f"{chunk}-{start}-{end}"
+
+
+def read_all(collection: Any, include: list[str]) -> dict[str, list[Any]]:
     """Every record's id and `include` fields, read `READ_PAGE` at a time: Chroma's embedded
     `get()` fails with "too many SQL variables" once it matches more than 32,766 records
     (chroma-core/chroma#7687), that is from about 6,000 articles' sentences."""
-    page = page or READ_PAGE
     out: dict[str, list[Any]] = {"ids": [], **{key: [] for key in include}}
     while True:
-        got = collection.get(include=include, limit=page, offset=len(out["ids"]))
+        got = collection.get(include=include, limit=READ_PAGE, offset=len(out["ids"]))
         out["ids"] += got["ids"]
         for key in include:
             values = got.get(key)
             out[key] += list(values) if values is not None else [None] * len(got["ids"])
-        if len(got["ids"]) < page:
+        if len(got["ids"]) < READ_PAGE:
             return out
 
 
