@@ -159,9 +159,20 @@ def snapshot(settings: Settings, *, ingest_first: bool = False, query: str = "rÃ
     """Open the store in a new process (after an ingest if asked) and report ids, rows and a query's hits."""
     done = run_python(SNAPSHOT, fake_env(settings), "ingest" if ingest_first else "read", query)
     if done.returncode != 0:
-        return {"error": f"exit {done.returncode}: {done.stderr.strip()[-500:]}"}
+        return {"error": f"exit {done.returncode}: {crash_report(done.stderr)}"}
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+def crash_report(stderr: str, limit: int = 1500) -> str:
+    """The part of a child's stderr that says where it died: Python's fatal-error traceback
+    without the list of loaded extension modules that follows it, else the tail."""
+    text = stderr.strip()
+    fatal = text.rfind("Fatal Python error")
+    if fatal >= 0:
+        text = text[fatal:].split("\nExtension modules:")[0]
+        return text[:limit]
+    return text[-limit:]
 
 
 def index_problems(snap: dict[str, Any], expected: dict[str, tuple[str, str]]) -> list[str]:
