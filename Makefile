@@ -33,10 +33,19 @@ install: $(VENV)/.installed
 browser-deps:  ## Debian's Chromium for the browser test, when missing (never a downloaded browser)
 	@test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
+# llama.cpp is built for x86-64-v3 (AVX2, FMA, F16C), not -march=native: on CPUs that
+# advertise AMX, a native build runs AMX tile instructions that virtual machines may
+# refuse ("general protection fault ... ldtilecfg"), and every prompt longer than one
+# token then kills the process. --no-cache-dir so that a wheel built natively before
+# is not reused. On other architectures llama.cpp's own defaults apply.
+LLAMA_CMAKE_ARGS := $(if $(filter x86_64,$(shell uname -m)),-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON)
+LLAMA_CPP := llama-cpp-python==$(shell sed -n 's/.*"llama-cpp-python==\([^"]*\)".*/\1/p' pyproject.toml)
+
 # torch is pinned in the same command so pip takes the local CPU wheel, never a CUDA build.
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install -q --no-cache-dir '$(LLAMA_CPP)'
 	$(PY) -m pip install -q -e '.[test,st]' torch==2.13.0
 	touch $@
 

@@ -34,7 +34,7 @@ def run_checks(settings: Settings) -> list[Check]:
     """All the checks that apply to these settings, in the order a user would fix them."""
     checks = [_settings(settings), _guard("corpus", lambda: _corpus(settings))]
     if settings.llm == "llama-cpp":
-        checks += [_guard("model file", lambda: _model_file(settings)), _guard("llama_cpp", _llama_cpp)]
+        checks += [_guard("model file", lambda: _model_file(settings)), _guard("llama_cpp", lambda: _llama_cpp(settings))]
     elif settings.llm == "ollama":
         checks.append(_guard("ollama", lambda: _ollama(settings)))
     embedder: list[Embedder] = []
@@ -94,12 +94,47 @@ def _model_file(settings: Settings) -> tuple[bool, str]:
     return True, f"{path} ({size / 1e9:.2f} GB, sha256 {SHA256[:12]}... verified)"
 
 
-def _llama_cpp() -> tuple[bool, str]:
+REBUILD_LLAMA = (
+    'CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" '
+    ".venv/bin/pip install --no-cache-dir --force-reinstall --no-deps llama-cpp-python"
+)
+# A prompt of several tokens goes through the batched kernels (AMX, AVX-512, ...) that a
+# build for the wrong CPU crashes in; one token alone would not.
+_SMOKE = "import sys; from llama_cpp import Llama; Llama(sys.argv[1], n_ctx=64, n_threads=1, verbose=False)('un deux trois quatre cinq six', max_tokens=1)"
+SMOKE_TIMEOUT_S = 120.0
+
+
+def _llama_cpp(settings: Settings) -> tuple[bool, str]:
+    """Import llama_cpp, then evaluate a short prompt in a child process: a build for
+    another CPU kills its process (SIGILL, or SIGSEGV on AMX in a virtual machine)."""
+    import subprocess
+    import sys
+
     try:
         module = importlib.import_module("llama_cpp")
     except ImportError as exc:
         return False, f"cannot import llama_cpp ({exc}); run: make install (it builds llama-cpp-python)"
-    return True, f"llama-cpp-python {getattr(module, '__version__', '?')}"
+    version = f"llama-cpp-python {getattr(module, '__version__', '?')}"
+    if not settings.model_path.is_file():
+        return True, f"{version} (not run: no model file yet)"
+    try:
+        run = subprocess.run(
+            [sys.executable, "-c", _SMOKE, str(settings.model_path)],
+            capture_output=True,
+            timeout=SMOKE_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return False, f"{version} took more than {SMOKE_TIMEOUT_S:.0f} s on a 6-word prompt; is the machine overloaded?"
+    if run.returncode < 0:
+        return False, (
+            f"{version} crashed on a 6-word prompt (signal {-run.returncode}): it was built for another CPU; "
+            f"rebuild it: {REBUILD_LLAMA}"
+        )
+    if run.returncode:
+        last = (run.stderr.decode(errors="replace").strip().splitlines() or ["no message"])[-1]
+        return False, f"{version} failed on a 6-word prompt ({last})"
+    return True, f"{version}, a short prompt evaluated"
 
 
 def _ollama(settings: Settings) -> tuple[bool, str]:

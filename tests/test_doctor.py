@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import time
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from fake_ollama import FakeOllama
 
 from rag import Settings, ingest
 from rag.cli import main
+from rag import doctor
 from rag.doctor import Check, run_checks
 from rag.fakes import FakeEmbedder
 
@@ -102,6 +104,19 @@ def test_llama_cpp_backend_checks_its_model_file(fake_settings: Settings, tmp_pa
     custom.write_bytes(b"GGUF" + bytes(100))
     present = by_name(run_checks(fake_settings.with_(llm="llama-cpp", llm_model=str(custom))))
     assert present["model file"].ok and "its hash is not checked" in present["model file"].detail
+    assert not present["llama_cpp"].ok and "failed on a 6-word prompt" in present["llama_cpp"].detail
+
+
+def test_llama_cpp_built_for_another_cpu_says_how_to_rebuild(
+    fake_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What a build with AMX kernels does in a VM that refuses them: the child dies of a signal.
+    monkeypatch.setattr(doctor, "_SMOKE", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)")
+    model = tmp_path / "model.gguf"
+    model.write_bytes(b"GGUF" + bytes(100))
+    check = by_name(run_checks(fake_settings.with_(llm="llama-cpp", llm_model=str(model))))["llama_cpp"]
+    assert not check.ok
+    assert f"signal {signal.SIGSEGV.value}" in check.detail and "GGML_NATIVE=OFF" in check.detail
 
 
 def test_chroma_server_down_is_reported(fake_settings: Settings) -> None:
