@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+from rag import kvstate
 from rag.errors import ConfigError, LLMError, LLMUnavailable, ModelMissing
 from rag.settings import Settings
 
@@ -63,6 +65,11 @@ class LlamaCppLLM:
         except Exception as exc:  # llama.cpp reports a bad file as ValueError or RuntimeError
             raise ModelMissing(f"cannot load {path} ({exc}); delete it and run: rag model") from None
         self.id = f"llama-cpp:{path.name}"
+        self._path = path
+        self._engine = (
+            f"llama-cpp-python {getattr(sys.modules['llama_cpp'], '__version__', '?')} n_ctx={settings.context_tokens}"
+        )
+        self._first = True  # the first prompt of the process may start from a saved state (rag.kvstate)
         self._timeout = settings.llm_timeout_s
         self.lock = threading.Lock()
         # Free the model while the interpreter is whole: llama-cpp-python's own __del__ at
@@ -81,6 +88,8 @@ class LlamaCppLLM:
 
     def stream(self, messages: list[Message], *, max_tokens: int, stop: list[str] | None = None) -> Iterator[str]:
         with self.lock:
+            state = kvstate.state_file(self._path, self._engine, messages[:-1]) if self._first else None
+            restored = kvstate.load(self._llama, state) if state else 0
             deadline = time.monotonic() + self._timeout
             try:
                 chunks = self._llama.create_chat_completion(
@@ -96,6 +105,10 @@ class LlamaCppLLM:
                 raise
             except Exception as exc:
                 raise LLMError(f"the model failed while answering ({exc})") from None
+            if state is not None:
+                self._first = False
+                if not restored:
+                    kvstate.save(self._llama, state)
 
 
 class OllamaLLM:

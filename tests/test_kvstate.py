@@ -1,0 +1,63 @@
+"""The fixed head of the prompt, evaluated once, is reused by the next process (marked `model`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag import kvstate
+from rag.answer import build_messages
+from rag.citations import Passage
+from rag.llm import LlamaCppLLM
+from rag.settings import Settings
+
+PASSAGE = Passage(1, "a.txt", 0, 55, "Vladimir Poutine s'est entretenu avec le pape Léon XIV.", "t", "2025-06-04", 1.0)
+
+
+def _answer(settings: Settings) -> str:
+    llm = LlamaCppLLM(settings)  # a new engine, as in a new process
+    try:
+        messages = build_messages("Avec quel pape Poutine a-t-il parlé ?", [PASSAGE], "fr")
+        return "".join(llm.stream(messages, max_tokens=24))
+    finally:
+        llm.close()
+
+
+@pytest.mark.model
+def test_second_engine_starts_from_the_first_ones_state(
+    real_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = tmp_path / "model.gguf"
+    model.symlink_to(real_settings.model_path)  # the state is written next to the model file
+    settings = real_settings.with_(llm_model=str(model))
+    restored: list[int] = []
+    real_load = kvstate.load
+
+    def load(llama: object, path: Path) -> int:
+        restored.append(real_load(llama, path))
+        return restored[-1]
+
+    monkeypatch.setattr(kvstate, "load", load)
+    first = _answer(settings)
+    (saved,) = tmp_path.glob("model.gguf.kv-*.npz")
+    second = _answer(settings)
+    assert restored[0] == 0 and restored[1] > 50  # the first prompt, system text included
+    # The same answer, though not always in the same words: llama.cpp's sums depend on
+    # how the prompt was split into batches (as with its in-process prefix cache).
+    assert "Léon XIV" in first and "Léon XIV" in second
+
+    saved.write_bytes(b"not a state")  # a damaged file is ignored: the prompt is evaluated in full
+    assert "Léon XIV" in _answer(settings) and restored[2] == 0
+
+
+def test_state_name_changes_with_what_the_state_depends_on(tmp_path: Path) -> None:
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF")
+    head = [{"role": "system", "content": "Answer."}]
+    name = kvstate.state_file(model, "engine", head)
+    assert name == kvstate.state_file(model, "engine", head) and name.parent == tmp_path
+    assert name != kvstate.state_file(model, "engine 2", head)
+    assert name != kvstate.state_file(model, "engine", [{"role": "system", "content": "Answer!"}])
+    model.write_bytes(b"GGUF2")
+    assert name != kvstate.state_file(model, "engine", head)
