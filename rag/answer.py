@@ -14,7 +14,8 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from rag.citations import MARKER, Citation, Passage, attribute
+from rag.checking import polarity
+from rag.citations import MARKER, Citation, Passage, attribute, concerns
 from rag.errors import InvalidQuestion
 from rag.llm import LLM, Message, load_llm
 from rag.normalize import fold, language
@@ -41,6 +42,12 @@ SYSTEM_RETRY = (
     "directly, ending with the number of the passage that states it, in brackets."
 )
 INSTRUCTION = {"fr": "Réponds en français, en une phrase complète.", "en": "Answer in English, in one full sentence."}
+VERDICT = {
+    ("fr", True): "Oui, d'après les articles.",
+    ("fr", False): "Non, d'après les articles.",
+    ("en", True): "Yes, according to the articles.",
+    ("en", False): "No, according to the articles.",
+}
 LEAD = {
     ("fr", True): "Oui",
     ("fr", False): "Non",
@@ -198,6 +205,21 @@ def cite_evidence(answer: Answer, evidence: Passage) -> None:
     ]
 
 
+def settle(answer: Answer, raw: str, yes: bool, evidence: Passage) -> None:
+    """A yes/no answer states the verdict read from `evidence` and cites it.
+
+    The model only phrases the answer, and its sentence cannot always be checked word
+    by word (an English sentence about a French passage): when the evidence concerns
+    what the question names, the verdict stands on it. A sentence whose own polarity
+    contradicts the verdict is replaced by the verdict alone.
+    """
+    if answer.abstained and not concerns(answer.question, evidence):
+        return
+    if answer.abstained or polarity(raw) not in (None, yes):
+        answer.answer, answer.abstained = VERDICT[(answer.language, yes)], False
+    cite_evidence(answer, evidence)
+
+
 def lead_with(text: str, yes: bool | None, lang: str) -> str:
     """Make a yes/no answer open with the system's reading of the evidence.
 
@@ -253,7 +275,8 @@ def generate(
     yes = verdict(question, passages[0].text) if passages and is_yes_no(question) else None
     context = query[len(question) :].strip(" ()") if query != question and query.startswith(question) else ""
     asked = question if context else query
-    for token in llm.stream(build_messages(asked, passages, lang, yes, context), max_tokens=settings.max_answer_tokens):
+    messages = build_messages(asked, passages, lang, yes, context)
+    for token in llm.stream(messages, max_tokens=settings.max_answer_tokens):
         if not raw:
             timings["first_token_s"] = time.perf_counter() - t0
         raw += token
@@ -262,14 +285,14 @@ def generate(
     if answer.abstained and is_refusal(raw) and passages:
         # Small models say "not found" too readily: ask once more without that way out,
         # and keep the answer only if every sentence of it is backed by a passage.
-        messages = [{"role": "system", "content": SYSTEM_RETRY}, build_messages(asked, passages, lang, yes, context)[1]]
-        second = "".join(llm.stream(messages, max_tokens=settings.max_answer_tokens))
+        retry_messages = [{"role": "system", "content": SYSTEM_RETRY}, messages[1]]
+        second = "".join(llm.stream(retry_messages, max_tokens=settings.max_answer_tokens))
         retry = finish(question, query, lang, lead_with(second, yes, lang), passages)
         if not retry.abstained and retry.unsupported == 0:
-            answer = retry
+            answer, raw = retry, second
         answer.retried = True
-    if yes is not None and not answer.abstained:
-        cite_evidence(answer, passages[0])
+    if yes is not None and passages and not is_refusal(raw):
+        settle(answer, raw, yes, passages[0])
     timings["generation_s"] = time.perf_counter() - t2
     timings["total_s"] = time.perf_counter() - t0
     answer.timings = timings

@@ -97,6 +97,7 @@ class Facts:
     weekdays: set[int] = field(default_factory=set)
     names: set[str] = field(default_factory=set)
     words: set[str] = field(default_factory=set)
+    restated: set[str] = field(default_factory=set)  # names the question itself gave
 
     @property
     def numeric(self) -> int:
@@ -143,8 +144,10 @@ def facts_of(text: str, *, doc_date: str | None = None, claim: bool = False) -> 
 def without(claim: Facts, given: Facts) -> Facts:
     """The claim minus the dates and numbers the question already stated: an answer that
     restates the question ("Rubio phoned Lavrov before the 19 May call") needs a passage
-    for "Rubio" and "Lavrov", not for the question's "19 May". Names and words stay
-    required: they tie the claim to the passage that answers it.
+    for "Rubio" and "Lavrov", not for the question's "19 May". Names the question gave are
+    marked `restated`: when the claim adds names of its own, those are the ones a passage
+    must hold ("the talks between Russians and Ukrainians were held in Istanbul" is backed
+    by "talks between Moscow and Kyiv ... in Istanbul"); words stay required as they are.
     """
     return Facts(
         claim.durations - given.durations,
@@ -153,6 +156,7 @@ def without(claim: Facts, given: Facts) -> Facts:
         claim.weekdays - given.weekdays,
         claim.names,
         claim.words,
+        claim.names & given.names,
     )
 
 
@@ -164,7 +168,8 @@ def support(claim: Facts, passage: Facts, passage_text: str) -> float:
         return 0.0
     names_found = _names_in(claim, passage, passage_text)
     words_found = claim.words & passage.words
-    if claim.names and len(names_found) * 2 < len(claim.names):
+    required = claim.names - claim.restated or claim.names
+    if required and len(names_found & required) * 2 < len(required):
         return 0.0
     soft_total = 2 * len(claim.names) + len(claim.words)
     soft = (2 * len(names_found) + len(words_found)) / soft_total if soft_total else 0.0
@@ -177,6 +182,20 @@ def _names_in(claim: Facts, passage: Facts, passage_text: str) -> set[str]:
     """The claim's names that the passage holds, as a name or within its folded text."""
     folded = fold(passage_text)
     return {n for n in claim.names if n in passage.names or n in folded}
+
+
+def concerns(question: str, passage: Passage) -> bool:
+    """Whether `passage` (or its article's title and date) holds one of the names, dates or
+    numbers of `question`, or two of its words: evidence about what the question asks.
+
+    >>> concerns("Did Ushakov call it frank?", Passage(1, "a.txt", 0, 9, "Ouchakov l'a jugé franc.", "", None, 1.0))
+    True
+    """
+    asked = facts_of(question, claim=True)
+    held = facts_of(annotate(passage.text, passage.date), doc_date=passage.date)
+    held.names |= facts_of(passage.title).names
+    found = _names_in(asked, held, f"{passage.text} {passage.title}")
+    return bool(found or asked.days & held.days or asked.numbers & held.numbers or len(asked.words & held.words) >= 2)
 
 
 def _best_span(claim: Facts, passage: Passage) -> tuple[int, int, float]:

@@ -95,3 +95,60 @@ def test_a_yes_no_answer_cites_the_passage_its_verdict_came_from() -> None:
     cite_evidence(answer, evidence)
     assert answer.answer == "No, it was not discussed [1]."
     assert [(c.source, c.start, c.end) for c in answer.citations] == [("b.txt", 10, 60)]
+
+
+def test_names_restated_from_the_question_give_way_to_the_names_the_answer_adds() -> None:
+    p = Passage(
+        1,
+        "a.txt",
+        0,
+        120,
+        "Des pourparlers directs entre Moscou et Kyiv se sont déroulés à Istanbul vendredi.",
+        "t",
+        None,
+        1.0,
+    )
+    question = "Dans quelle ville se sont tenus les pourparlers entre Russes et Ukrainiens ?"
+    answer = "Les pourparlers entre Russes et Ukrainiens se sont tenus à Istanbul."
+    assert attribute(answer, [p])[2] == 1  # "Russes" and "Ukrainiens" are in no passage
+    text, cites, unsupported = attribute(answer, [p], question=question)
+    assert unsupported == 0 and text.endswith("[1].") and "Istanbul" in cites[0].text
+    wrong = "Les pourparlers entre Russes et Ukrainiens se sont tenus à Genève."
+    assert attribute(wrong, [p], question=question)[1] == []  # the name it adds must be in the passage
+
+
+def test_the_verdict_stands_on_evidence_about_the_question_when_the_wording_cannot_be_checked() -> None:
+    from rag.answer import Answer, settle
+
+    evidence = Passage(
+        1,
+        "c.txt",
+        5,
+        100,
+        "La conversation aura lieu à 10 heures le lundi 19 mai, sans que le fuseau horaire soit précisé.",
+        "t",
+        "2025-05-17",
+        0.9,
+    )
+    question = "Did the announcement of the 19 May call say which time zone was meant?"
+    raw = "No, the announcement did not say which time zone was meant."
+    unchecked = Answer(question, "The articles do not contain the answer to this question.", "en", True)
+    settle(unchecked, raw, False, evidence)  # English words, French passage: attribution could not back it
+    assert not unchecked.abstained and unchecked.answer == "No, according to the articles [1]."
+    assert [c.source for c in unchecked.citations] == ["c.txt"]
+
+    elsewhere = Passage(1, "d.txt", 0, 40, "Les pompiers sont intervenus dans la nuit.", "t", None, 0.2)
+    off_topic = Answer(question, "The articles do not contain the answer to this question.", "en", True)
+    settle(off_topic, raw, False, elsewhere)
+    assert off_topic.abstained and off_topic.citations == []
+
+
+def test_a_sentence_contradicting_the_verdict_gives_way_to_the_verdict() -> None:
+    from rag.answer import Answer, settle
+
+    evidence = Passage(
+        1, "e.txt", 0, 80, "Les pourparlers se sont achevés sans aboutir à un accord de trêve.", "t", None, 1.0
+    )
+    answer = Answer("Les pourparlers ont-ils abouti à une trêve ?", "Non, ils ont abouti à une trêve [1].", "fr", False)
+    settle(answer, "Oui, ils ont abouti à une trêve.", False, evidence)
+    assert answer.answer == "Non, d'après les articles [1]." and answer.citations[0].source == "e.txt"
