@@ -34,7 +34,10 @@ def run_checks(settings: Settings) -> list[Check]:
     """All the checks that apply to these settings, in the order a user would fix them."""
     checks = [_settings(settings), _guard("corpus", lambda: _corpus(settings))]
     if settings.llm == "llama-cpp":
-        checks += [_guard("model file", lambda: _model_file(settings)), _guard("llama_cpp", lambda: _llama_cpp(settings))]
+        checks += [
+            _guard("model file", lambda: _model_file(settings)),
+            _guard("llama_cpp", lambda: _llama_cpp(settings)),
+        ]
     elif settings.llm == "ollama":
         checks.append(_guard("ollama", lambda: _ollama(settings)))
     embedder: list[Embedder] = []
@@ -100,7 +103,10 @@ REBUILD_LLAMA = (
 )
 # A prompt of several tokens goes through the batched kernels (AMX, AVX-512, ...) that a
 # build for the wrong CPU crashes in; one token alone would not.
-_SMOKE = "import sys; from llama_cpp import Llama; Llama(sys.argv[1], n_ctx=64, n_threads=1, verbose=False)('un deux trois quatre cinq six', max_tokens=1)"
+_SMOKE = (
+    "import sys; from llama_cpp import Llama; "
+    "Llama(sys.argv[1], n_ctx=64, n_threads=1, verbose=False)('un deux trois quatre cinq six', max_tokens=1)"
+)
 SMOKE_TIMEOUT_S = 120.0
 
 

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from fake_ollama import FakeOllama
 
-from rag import Settings, ingest
+from rag import Settings, doctor, ingest
 from rag.cli import main
-from rag import doctor
 from rag.doctor import Check, run_checks
 from rag.fakes import FakeEmbedder
 
