@@ -1,13 +1,13 @@
-"""llama.cpp's evaluated prompt kept on disk, so a new process skips the fixed head of the prompt.
+"""llama.cpp's evaluated system text kept on disk, so a new process does not evaluate it again.
 
-Every prompt starts with the same system text and worked examples (about 600 tokens,
-some 7 s of prompt processing on 2 cores). Within a process llama.cpp reuses them
-from its KV cache; across processes (`rag ask`, each `rag chat` start) this module
-does: after the first answer, the context's state (KV cache and the tokens it holds)
-is written next to the model, under a name that hashes everything it depends on
-(model file, llama.cpp version, context size, the fixed messages). A new process
-loads it before its first prompt; llama.cpp then keeps the longest common prefix
-and evaluates only the rest, exactly as it would within one process.
+Every prompt starts with the same system text (about 100 tokens, about 1 s of prompt
+processing on 2 cores). Within a process llama.cpp reuses it from its KV cache; across
+processes (`rag ask`, each `rag chat` start) this module does: the first time, the
+system text is evaluated on its own and the context's state (KV cache and the tokens
+it holds) is written next to the model, under a name that hashes everything it
+depends on (model file, llama.cpp version, context size, the system text). A new
+process loads it before its first prompt; llama.cpp then keeps the common prefix and
+evaluates only the rest, exactly as after a first evaluation in the same process.
 
 The file is an optimisation only: any failure to read or write it is ignored.
 

@@ -69,7 +69,7 @@ class LlamaCppLLM:
         self._engine = (
             f"llama-cpp-python {getattr(sys.modules['llama_cpp'], '__version__', '?')} n_ctx={settings.context_tokens}"
         )
-        self._first = True  # the first prompt of the process may start from a saved state (rag.kvstate)
+        self._first = True  # the first prompt of the process starts from the saved system text
         self._timeout = settings.llm_timeout_s
         self.lock = threading.Lock()
         # Free the model while the interpreter is whole: llama-cpp-python's own __del__ at
@@ -83,15 +83,29 @@ class LlamaCppLLM:
         if close is not None:
             close()
 
+    def _start_from_system_text(self, messages: list[Message]) -> None:
+        """Put the system text in the KV cache: from the state saved next to the model, or
+        evaluated on its own and then saved (`rag.kvstate`). Either way the rest of the
+        prompt is evaluated after it in the same way, so answers do not depend on whether
+        a state was on disk."""
+        if not messages or messages[0].get("role") != "system":
+            return
+        state = kvstate.state_file(self._path, self._engine, messages[:1])
+        if kvstate.load(self._llama, state):
+            return
+        self._llama.create_chat_completion(messages=messages[:1], max_tokens=1, temperature=0.0, top_k=1)
+        kvstate.save(self._llama, state)
+
     def count_tokens(self, text: str) -> int:
         return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def stream(self, messages: list[Message], *, max_tokens: int, stop: list[str] | None = None) -> Iterator[str]:
         with self.lock:
-            state = kvstate.state_file(self._path, self._engine, messages[:-1]) if self._first else None
-            restored = kvstate.load(self._llama, state) if state else 0
             deadline = time.monotonic() + self._timeout
             try:
+                if self._first:
+                    self._first = False
+                    self._start_from_system_text(messages)
                 chunks = self._llama.create_chat_completion(
                     messages=messages, max_tokens=max_tokens, temperature=0.0, top_k=1, stream=True, stop=stop or []
                 )
@@ -105,10 +119,6 @@ class LlamaCppLLM:
                 raise
             except Exception as exc:
                 raise LLMError(f"the model failed while answering ({exc})") from None
-            if state is not None:
-                self._first = False
-                if not restored:
-                    kvstate.save(self._llama, state)
 
 
 class OllamaLLM:
