@@ -17,6 +17,7 @@ from typing import Any
 from rag.checking import polarity
 from rag.citations import MARKER, Citation, Passage, attribute, concerns
 from rag.errors import InvalidQuestion
+from rag.glosses import gloss
 from rag.llm import LLM, Message, load_llm
 from rag.normalize import fold, language
 from rag.passages import SentenceVectors, focus
@@ -168,6 +169,11 @@ def _date_label(date: str | None, lang: str) -> str:
     return f" (article {'du' if lang == 'fr' else 'of'} {date})"
 
 
+def _shown(passage: Passage) -> str:
+    """A passage as the model reads it: weekdays dated, durations in figures, nothing that renders."""
+    return sanitize(gloss(annotate(passage.text, passage.date)))
+
+
 def build_messages(
     question: str, passages: Sequence[Passage], lang: str, yes: bool | None = None, context: str = ""
 ) -> list[Message]:
@@ -176,7 +182,7 @@ def build_messages(
     For a yes/no question, `yes` is the system's reading of the best passage, and the
     model is told which word to start with. `context` is the turn a follow-up follows.
     """
-    quoted = "\n".join(f"[{p.n}]{_date_label(p.date, lang)} {sanitize(annotate(p.text, p.date))}" for p in passages)
+    quoted = "\n".join(f"[{p.n}]{_date_label(p.date, lang)} {_shown(p)}" for p in passages)
     instruction = INSTRUCTION[lang]
     if yes is not None:
         word = LEAD[(lang, yes)]

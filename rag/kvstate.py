@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 SUFFIX = ".kv-"
+FORMAT = 2  # what a saved state holds: the system text alone, evaluated on its own
 
 
 def state_file(model: Path, engine: str, head: Sequence[dict[str, str]]) -> Path:
@@ -36,7 +37,7 @@ def state_file(model: Path, engine: str, head: Sequence[dict[str, str]]) -> Path
         identity = f"{stat.st_size}:{stat.st_mtime_ns}"
     except OSError:
         identity = "?"
-    digest = hashlib.sha256(json.dumps([identity, engine, list(head)], ensure_ascii=False).encode()).hexdigest()
+    digest = hashlib.sha256(json.dumps([FORMAT, identity, engine, list(head)], ensure_ascii=False).encode()).hexdigest()
     return model.with_name(f"{model.name}{SUFFIX}{digest[:16]}.npz")
 
 

@@ -6,8 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rag.answer import build_messages
 from rag.chunking import chunk_text, sentence_spans
 from rag.citations import Passage, attribute
+from rag.glosses import gloss
 from rag.lexical import LexicalIndex, analyze
 from rag.safety import sanitize
 from rag.squad import exact_match, f1
@@ -200,3 +202,26 @@ def test_focus_prefers_the_article_about_the_day_the_question_names() -> None:
     assert [p.source for p in focus(hits, "Combien de temps a duré l'appel du 3 juillet ?", budget_chars=50)] == [
         "b.txt"
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("L'appel aurait duré une heure et quart.", "L'appel aurait duré une heure et quart (1 h 15 min)."),
+        ("un entretien d'environ une heure", "un entretien d'environ une heure (1 h)"),
+        ("deux heures et demie", "deux heures et demie (2 h 30 min)"),
+        ("trois quarts d'heure", "trois quarts d'heure (45 min)"),
+        ("vingt-cinq minutes", "vingt-cinq minutes (25 min)"),
+        ("40 minutes, à 10 heures", "40 minutes, à 10 heures"),  # already in figures
+        ("une heure moins le quart", "une heure moins le quart"),  # not read: not glossed
+        ("quatre régions", "quatre régions"),
+    ],
+)
+def test_durations_in_words_are_glossed_in_figures_for_the_model(text: str, shown: str) -> None:
+    assert gloss(text) == shown
+
+
+def test_the_model_reads_the_glossed_duration() -> None:
+    p = Passage(1, "a.txt", 0, 39, "L'appel aurait duré une heure et quart.", "t", "2025-06-04", 1.0)
+    prompt = build_messages("How long did the call last?", [p], "en")[-1]["content"]
+    assert "une heure et quart (1 h 15 min)" in prompt
