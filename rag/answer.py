@@ -17,7 +17,7 @@ from typing import Any
 from rag.checking import polarity
 from rag.citations import MARKER, Citation, Passage, attribute, concerns
 from rag.errors import InvalidQuestion
-from rag.glosses import gloss
+from rag.glosses import gloss, unglossed
 from rag.llm import LLM, Message, load_llm
 from rag.normalize import fold, language
 from rag.passages import SentenceVectors, focus
@@ -319,7 +319,7 @@ def answer_passages(question: str, passages: Sequence[Passage], *, settings: Set
 
 def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Passage]) -> Answer:
     """Sanitize the model's text, verify its citations, decide whether to abstain."""
-    safe = sanitize(raw).strip()
+    safe = unglossed(sanitize(raw)).strip()
     result = Answer(
         question=question,
         answer="",

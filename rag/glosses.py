@@ -8,6 +8,11 @@ reader finds (`rag.normalize.durations`), in figures, after the words:
 "L'appel aurait duré une heure et quart (1 h 15 min), selon lui."
 >>> gloss("Un entretien d'environ une heure, puis trois quarts d'heure de débat ; 40 minutes.")
 "Un entretien d'environ une heure (1 h), puis trois quarts d'heure (45 min) de débat ; 40 minutes."
+
+The model sometimes copies a gloss into its answer; `unglossed` takes it out again:
+
+>>> unglossed("The call lasted 1 hour (1 h) [1].")
+'The call lasted 1 hour [1].'
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ _NUM = (
     r"vingt|trente|quarante|cinquante|soixante)"
 )
 _NUMBER = rf"{_NUM}(?:[- ](?:et[- ])?{_NUM})*"
+_GLOSS = re.compile(r"\s*\((?:\d+ h(?: \d+ min)?|\d+ min)\)")
 _DURATION = re.compile(
     rf"\b(?:{_NUMBER}\s+(?:heures?|minutes?)"
     rf"(?:\s+et\s+(?:quart|demie|{_NUMBER}\s+minutes?)|\s+moins\s+le\s+quart)?"
@@ -46,3 +52,8 @@ def gloss(text: str) -> str:
         return f"{m.group()} ({_figures(found[0])})"
 
     return _DURATION.sub(add, text)
+
+
+def unglossed(answer: str) -> str:
+    """`answer` without the glosses it copied from the passages."""
+    return _GLOSS.sub("", answer)

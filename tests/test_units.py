@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from rag.answer import build_messages
 from rag.chunking import chunk_text, sentence_spans
 from rag.citations import Passage, attribute
-from rag.glosses import gloss
+from rag.glosses import gloss, unglossed
 from rag.lexical import LexicalIndex, analyze
 from rag.safety import sanitize
 from rag.squad import exact_match, f1
@@ -114,7 +114,7 @@ def test_a_word_that_only_opens_passage_sentences_is_not_a_name() -> None:
 
 
 def test_names_in_the_articles_title_back_a_claim_about_its_subjects() -> None:
-    """"Les deux hommes" are named by the article's title, so a claim naming them is backed
+    """ "Les deux hommes" are named by the article's title, so a claim naming them is backed
     by the sentence that dates their contact; a title naming others backs nothing."""
     text = "L'appel aurait duré une heure et quart, le premier contact officiel entre les deux hommes depuis le 19 mai."
     claim = "Le dernier contact officiel entre Trump et Poutine date du 19 mai."
@@ -186,7 +186,7 @@ def test_lexical_matches_curly_and_straight_apostrophes() -> None:
 
 
 def test_focus_prefers_the_article_about_the_day_the_question_names() -> None:
-    """"L'appel du 3 juillet": the June article's hour and a quarter shares more words with
+    """ "L'appel du 3 juillet": the June article's hour and a quarter shares more words with
     the question, but only the article of 3 July can be about that call."""
     from rag.passages import focus
     from rag.retrieval import Hit
@@ -225,3 +225,5 @@ def test_the_model_reads_the_glossed_duration() -> None:
     p = Passage(1, "a.txt", 0, 39, "L'appel aurait duré une heure et quart.", "t", "2025-06-04", 1.0)
     prompt = build_messages("How long did the call last?", [p], "en")[-1]["content"]
     assert "une heure et quart (1 h 15 min)" in prompt
+    assert unglossed("It lasted 1 hour and 15 minutes (1 h 15 min) [1].") == "It lasted 1 hour and 15 minutes [1]."
+    assert unglossed("L'appel (du 3 juillet) a duré 1 h [1].") == "L'appel (du 3 juillet) a duré 1 h [1]."
