@@ -297,7 +297,7 @@ def generate(
         if not retry.abstained and retry.unsupported == 0:
             answer, raw = retry, second
         answer.retried = True
-    if yes is not None and passages and not is_refusal(raw):
+    if yes is not None and not is_refusal(raw):  # `yes` is only read when there are passages
         settle(answer, raw, yes, passages[0])
     timings["generation_s"] = time.perf_counter() - t2
     timings["total_s"] = time.perf_counter() - t0

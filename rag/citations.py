@@ -184,6 +184,14 @@ def _names_in(claim: Facts, passage: Facts, passage_text: str) -> set[str]:
     return {n for n in claim.names if n in passage.names or n in folded}
 
 
+def passage_facts(passage: Passage) -> Facts:
+    """What a passage offers: its facts (weekdays dated), its article's date, and the names in
+    its article's title ("les deux hommes" of an article titled "Poutine ... Trump")."""
+    facts = facts_of(annotate(passage.text, passage.date), doc_date=passage.date)
+    facts.names |= facts_of(passage.title).names
+    return facts
+
+
 def concerns(question: str, passage: Passage) -> bool:
     """Whether `passage` (or its article's title and date) holds one of the names, dates or
     numbers of `question`, or two of its words: evidence about what the question asks.
@@ -192,8 +200,7 @@ def concerns(question: str, passage: Passage) -> bool:
     True
     """
     asked = facts_of(question, claim=True)
-    held = facts_of(annotate(passage.text, passage.date), doc_date=passage.date)
-    held.names |= facts_of(passage.title).names
+    held = passage_facts(passage)
     found = _names_in(asked, held, f"{passage.text} {passage.title}")
     return bool(found or asked.days & held.days or asked.numbers & held.numbers or len(asked.words & held.words) >= 2)
 
@@ -254,9 +261,7 @@ def attribute(
     Facts the `question` itself states are not asked of the passages.
     """
     given = facts_of(question) if question else Facts()
-    pfacts = [facts_of(annotate(p.text, p.date), doc_date=p.date) for p in passages]
-    for pf, p in zip(pfacts, passages, strict=True):
-        pf.names |= facts_of(p.title).names  # "les deux hommes" of an article titled "Poutine ... Trump"
+    pfacts = [passage_facts(p) for p in passages]
     known_names = _mid_sentence_names(p.text for p in passages)
     numbers_seen: dict[tuple[str, int, int], int] = {}
     citations: list[Citation] = []
