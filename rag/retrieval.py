@@ -22,7 +22,7 @@ Measured on PIAF (1,784 questions, 1,000-char chunks), recall@1 / @5: this fusio
 
 from __future__ import annotations
 
-import statistics
+import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -156,7 +156,8 @@ def _zscores(ranked: Sequence[tuple[str, float]]) -> tuple[dict[str, float], flo
     if not ranked:
         return {}, 0.0
     values = [s for _, s in ranked]
-    mean, spread = statistics.fmean(values), statistics.pstdev(values) or 1.0
+    mean = math.fsum(values) / len(values)  # statistics.pstdev is exact but 10x slower
+    spread = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / len(values)) or 1.0
     z = {i: (s - mean) / spread for i, s in ranked}
     return z, min(z.values())
 

@@ -259,10 +259,9 @@ class Store:
         """Ids and cosine similarities of the `k` nearest chunks, or with `sentences` the chunk ids
         of the `k` nearest sentences, each chunk at its best sentence (ids only: no metadata read)."""
         collection = self.sentences if sentences else self.collection
-        with self._guard():
-            k = min(k, int(collection.count())) if collection is not None else 0
-            if k == 0:
-                return []
+        if collection is None or k < 1:
+            return []
+        with self._guard():  # Chroma returns fewer than `k` when the collection holds fewer
             got = collection.query(query_embeddings=[list(vector)], n_results=k, include=["distances"])
         best: dict[str, float] = {}
         for record, dist in zip(got["ids"][0], got["distances"][0], strict=False):

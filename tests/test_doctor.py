@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import platform
+import shutil
 import signal
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,7 +118,17 @@ def test_llama_cpp_built_for_another_cpu_says_how_to_rebuild(
     model.write_bytes(b"GGUF" + bytes(100))
     check = by_name(run_checks(fake_settings.with_(llm="llama-cpp", llm_model=str(model))))["llama_cpp"]
     assert not check.ok
-    assert f"signal {signal.SIGSEGV.value}" in check.detail and "-mno-amx-tile" in check.detail
+    assert f"signal {signal.SIGSEGV.value}" in check.detail and "make llama-cpp" in check.detail
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64" or not shutil.which("make"), reason="x86_64 flags, needs make")
+def test_the_rebuild_the_doctor_names_builds_without_amx() -> None:
+    # `make -n` prints the recipe without running it: a forced rebuild with the no-AMX flags.
+    root = Path(__file__).resolve().parents[1]
+    dry = subprocess.run(["make", "-n", "llama-cpp"], cwd=root, capture_output=True, text=True, check=True).stdout
+    build = next(line for line in dry.splitlines() if "pip install" in line)
+    assert "--force-reinstall" in build and "llama-cpp-python==" in build
+    assert all(f"-mno-amx-{kind}" in build for kind in ("tile", "int8", "bf16")) and "-DCMAKE_CXX_FLAGS" in build
 
 
 def test_chroma_server_down_is_reported(fake_settings: Settings) -> None:
