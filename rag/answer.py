@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 import unicodedata
@@ -15,17 +16,17 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from rag.checking import polarity
-from rag.citations import MARKER, Citation, Passage, attribute, concerns
+from rag.citations import MARKER, Citation, Passage, about, attribute, concerns, restates
 from rag.errors import InvalidQuestion
 from rag.glosses import gloss, unglossed
 from rag.llm import LLM, Message, load_llm
-from rag.normalize import fold, language
-from rag.passages import SentenceVectors, focus
+from rag.normalize import dates, durations, fold, language, numbers
+from rag.passages import SentenceVectors, asked_kinds, focus
 from rag.polarity import is_yes_no, verdict
 from rag.retrieval import Hit, Retriever
 from rag.safety import sanitize
 from rag.settings import Settings
-from rag.weekdays import annotate
+from rag.weekdays import MONTHS_FR, annotate
 
 History = Sequence[dict[str, str] | tuple[str, str]]
 
@@ -163,10 +164,32 @@ def merge_hits(results: Sequence[Sequence[Hit]], k: int) -> list[Hit]:
 
 
 def _date_label(date: str | None, lang: str) -> str:
-    """The article's publication date, as a header the model will not mistake for an answer."""
-    if not date:
+    """The article's publication date, as a header the model will not mistake for an answer.
+    Day and month only: an ISO date costs 15 prompt tokens a passage (one a digit), this 7,
+    and weekdays in the passages are already dated in full.
+
+    >>> _date_label("2025-07-03", "fr"), _date_label("2025-07-03", "en")
+    (' (article du 3 juillet)', ' (article of 3 July)')
+    """
+    try:
+        day = dt.date.fromisoformat(date or "")
+    except ValueError:
         return ""
-    return f" (article {'du' if lang == 'fr' else 'of'} {date})"
+    month = MONTHS_FR[day.month - 1] if lang == "fr" else _MONTHS_EN[day.month - 1]
+    return f" (article {'du' if lang == 'fr' else 'of'} {day.day} {month})"
+
+
+_MONTHS_EN = "January February March April May June July August September October November December".split()
+_LABEL = re.compile(r"\s*\(article (?:du|of) (?:\d{4}-\d{2}-\d{2}|\d{1,2} [^\W\d]+)\)")
+
+
+def unlabelled(answer: str) -> str:
+    """The answer without the date headers of the passages, which the model sometimes copies.
+
+    >>> unlabelled("19 May (article of 17 May) [1]"), unlabelled("le 3 juillet (article du 3 juillet)")
+    ('19 May [1]', 'le 3 juillet')
+    """
+    return _LABEL.sub("", answer)
 
 
 def _shown(passage: Passage) -> str:
@@ -237,6 +260,33 @@ def lead_with(text: str, yes: bool | None, lang: str) -> str:
     return f"{LEAD[(lang, yes)]}, {_LEAD_WORD.sub('', text.strip(), count=1)}"
 
 
+_LEAD_IN = re.compile(r"^(?:(?:and|et|so|alors|then|puis)\s+|(?:according to|selon|d'après)[^,]*,\s*)+", re.I)
+
+
+def off_kind(question: str, answer: str) -> bool:
+    """True when `question` asks how long, when or how many and `answer` gives no duration,
+    date or number beyond those the question states: it restates instead of answering.
+
+    >>> off_kind("When had they spoken before the 19 May call?", "Before the 19 May call [1]")
+    True
+    >>> off_kind("When had they spoken before the 19 May call?", "On 18 March [1]")
+    False
+    >>> off_kind("What did they say when they spoke on 19 May?", "That they would meet [1]")
+    False
+    """
+    lead = " ".join(_LEAD_IN.sub("", question.strip()).split()[:4])  # "What did he say when ...?" does not ask when
+    kinds = asked_kinds(lead) & {"duration", "date", "number"}
+    if not kinds or is_yes_no(question):
+        return False
+    found = {
+        "duration": lambda text: set(durations(text)),
+        "date": lambda text: {(d.year, d.month, d.day, d.weekday) for d in dates(text)},
+        "number": lambda text: set(numbers(text)),
+    }
+    answer = unlabelled(answer)  # a copied "(article of 2025-05-17)" is no answer
+    return not any(found[kind](answer) - found[kind](question) for kind in kinds)
+
+
 def is_refusal(text: str) -> bool:
     return bool(_NOT_FOUND.search(fold(text))) or not text.strip()
 
@@ -288,7 +338,10 @@ def generate(
         raw += token
         yield token
     answer = finish(question, query, lang, lead_with(raw, yes, lang), passages)
-    if answer.abstained and is_refusal(raw) and passages:
+    # The model's "not found" to a yes/no question stands unless the evidence restates the
+    # question: then the yes or no read from it is the answer, and no second try is needed.
+    decided = yes is not None and is_refusal(raw) and restates(query, passages[0])
+    if answer.abstained and (is_refusal(raw) or off_kind(query, raw)) and passages and not decided:
         # Small models say "not found" too readily: ask once more without that way out,
         # and keep the answer only if every sentence of it is backed by a passage.
         retry_messages = [{"role": "system", "content": SYSTEM_RETRY}, messages[1]]
@@ -297,7 +350,7 @@ def generate(
         if not retry.abstained and retry.unsupported == 0:
             answer, raw = retry, second
         answer.retried = True
-    if yes is not None and not is_refusal(raw):  # `yes` is only read when there are passages
+    if yes is not None and (not is_refusal(raw) or decided):  # `yes` is only read when there are passages
         settle(answer, raw, yes, passages[0])
     timings["generation_s"] = time.perf_counter() - t2
     timings["total_s"] = time.perf_counter() - t0
@@ -319,7 +372,7 @@ def answer_passages(question: str, passages: Sequence[Passage], *, settings: Set
 
 def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Passage]) -> Answer:
     """Sanitize the model's text, verify its citations, decide whether to abstain."""
-    safe = unglossed(sanitize(raw)).strip()
+    safe = unlabelled(unglossed(sanitize(raw))).strip()
     result = Answer(
         question=question,
         answer="",
@@ -329,9 +382,10 @@ def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Pa
         passages=list(passages),
         raw_answer=raw,
     )
-    if not is_refusal(safe):
+    if not is_refusal(safe) and not off_kind(query, safe):
         text, citations, result.unsupported = attribute(safe, passages, question=f"{question} {query}")
-        if citations:
+        cited = [p for p in passages if any(c.source == p.source and p.start <= c.start < p.end for c in citations)]
+        if citations and about(query, cited):
             result.answer, result.citations, result.abstained = text, citations, False
     if result.abstained:
         result.answer = ABSTAIN[lang]

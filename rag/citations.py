@@ -36,6 +36,7 @@ MARKER = re.compile(
     re.I,
 )
 _CLOCK = re.compile(r"\b(\d{1,2})[:h.]00\b")
+_POSSESSIVE = re.compile(r"['’]s$")
 _DIGITS = re.compile(r"\d+(?:[ \u00a0\u202f.,]\d{3})*")
 _CAPITALISED = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w’'-]{2,}")
 _NOT_NAMES = {
@@ -56,6 +57,8 @@ _NOT_NAMES = {
     "une",
 }
 MAX_PER_SENTENCE = 2
+# Adjectives of nationality: names in English, lower case in French ("Ukrainian" ~ "ukrainien").
+_NATIONALITY = re.compile(r"\b[a-zà-ÿ]{3,}(?:i|é)?(?:en|ain|ais|ois)(?:ne|e)?s?\b")
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,8 @@ class Facts:
     weekdays: set[int] = field(default_factory=set)
     names: set[str] = field(default_factory=set)
     words: set[str] = field(default_factory=set)
-    restated: set[str] = field(default_factory=set)  # names the question itself gave
+    restated: set[str] = field(default_factory=set)  # a claim's names that the question itself gave
+    titled: set[str] = field(default_factory=set)  # a passage's names found only in its article's title
 
     @property
     def numeric(self) -> int:
@@ -136,7 +140,8 @@ def facts_of(text: str, *, doc_date: str | None = None, claim: bool = False) -> 
             pass
     # A claim's first word is capitalised by grammar, not because it is a name.
     words = [m for m in _CAPITALISED.finditer(text) if not (claim and m.start() == len(text) - len(text.lstrip()))]
-    f.names = {name_key(m.group()) for m in words if fold(m.group()) not in _NOT_NAMES and not dates(m.group())}
+    names = [_POSSESSIVE.sub("", m.group()) for m in words]  # Trump's call: Trump
+    f.names = {name_key(n) for n in names if fold(n) not in _NOT_NAMES and not dates(n)}
     f.words = set(analyze(text))
     return f
 
@@ -171,6 +176,8 @@ def support(claim: Facts, passage: Facts, passage_text: str) -> float:
     required = claim.names - claim.restated or claim.names
     if required and len(names_found & required) * 2 < len(required):
         return 0.0
+    if claim.restated and required != claim.names and not required & names_found - passage.titled:
+        return 0.0  # the name the answer adds to the question's must be in the passage, not only its title
     soft_total = 2 * len(claim.names) + len(claim.words)
     soft = (2 * len(names_found) + len(words_found)) / soft_total if soft_total else 0.0
     if claim.numeric:  # every number, duration and date of the claim is in the passage
@@ -188,7 +195,10 @@ def passage_facts(passage: Passage) -> Facts:
     """What a passage offers: its facts (weekdays dated), its article's date, and the names in
     its article's title ("les deux hommes" of an article titled "Poutine ... Trump")."""
     facts = facts_of(annotate(passage.text, passage.date), doc_date=passage.date)
-    facts.names |= facts_of(passage.title).names
+    titled = facts_of(passage.title).names
+    facts.titled = titled - facts.names
+    facts.names |= titled
+    facts.names |= {name_key(m.group()) for m in _NATIONALITY.finditer(passage.text)}
     return facts
 
 
@@ -203,6 +213,30 @@ def concerns(question: str, passage: Passage) -> bool:
     held = passage_facts(passage)
     found = _names_in(asked, held, f"{passage.text} {passage.title}")
     return bool(found or asked.days & held.days or asked.numbers & held.numbers or len(asked.words & held.words) >= 2)
+
+
+def restates(question: str, passage: Passage) -> bool:
+    """Whether `passage` holds at least half of the question's words: it is about exactly
+    what is asked ("Poutine a-t-il évoqué l'opération ... mercredi ?" and "mercredi, Vladimir
+    Poutine n'a pas mentionné l'opération ...")."""
+    asked = facts_of(question, claim=True).words
+    return bool(asked) and 2 * len(asked & facts_of(passage.text).words) >= len(asked)
+
+
+def about(question: str, passages: Sequence[Passage]) -> bool:
+    """False when the question names someone, a day or a number and none of `passages` (nor
+    their articles' titles) holds any of it: an answer drawn from them is about something else
+    ("How long did Rubio's call with Lavrov last?" answered from the Trump–Putin call).
+    A question that names nothing is not judged here.
+
+    >>> call = Passage(1, "a.txt", 0, 30, "L'appel a duré une heure et quart.", "Poutine et Trump", None, 1.0)
+    >>> about("How long did Rubio's call with Lavrov last?", [call]), about("How long did Trump's call last?", [call])
+    (False, True)
+    """
+    asked = facts_of(question, claim=True)
+    if not (asked.names or asked.days or asked.numbers):
+        return True
+    return any(concerns(question, p) for p in passages)
 
 
 def _best_span(claim: Facts, passage: Passage) -> tuple[int, int, float]:

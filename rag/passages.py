@@ -55,6 +55,15 @@ _ASKS: dict[str, re.Pattern[str]] = {
 }
 
 
+def asked_kinds(question: str) -> set[str]:
+    """The kinds of fact `question` asks for: duration, date, number, person.
+
+    >>> sorted(asked_kinds("Combien de temps a duré l'appel ?"))
+    ['duration', 'number']
+    """
+    return {kind for kind, pattern in _ASKS.items() if pattern.search(question)}
+
+
 def _answers(kind: str, sentence: str) -> bool:
     if kind == "duration":
         return bool(durations(sentence))
@@ -139,7 +148,7 @@ def focus(
         found = vectors.get(keys, [sentence_text(hits[s.hit].chunk.title, s.text) for s in sentences])
         dense = [sum(a * b for a, b in zip(query_vector, v, strict=True)) for v in found]
     wanted = set(analyze(query))
-    kinds = [kind for kind, pattern in _ASKS.items() if pattern.search(query)]
+    kinds = asked_kinds(query)
     asked_days = _days(query)
     elsewhere = _off_date(hits, asked_days)
     scored = []

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
-from rag.answer import lead_with
+from rag.answer import Answer, lead_with
 from rag.citations import Passage, attribute
 from rag.polarity import is_yes_no, negated, verdict
 
@@ -152,3 +154,155 @@ def test_a_sentence_contradicting_the_verdict_gives_way_to_the_verdict() -> None
     answer = Answer("Les pourparlers ont-ils abouti à une trêve ?", "Non, ils ont abouti à une trêve [1].", "fr", False)
     settle(answer, "Oui, ils ont abouti à une trêve.", False, evidence)
     assert answer.answer == "Non, d'après les articles [1]." and answer.citations[0].source == "e.txt"
+
+
+def test_an_answer_from_passages_about_someone_else_is_not_an_answer() -> None:
+    """The duration of one call does not answer how long another lasted."""
+    from rag.answer import finish
+
+    call = Passage(
+        1, "a.txt", 0, 60, "L'appel aurait duré une heure et quart.", "Poutine et Trump se sont parlé", None, 1.0
+    )
+    other = finish(
+        "How long did Marco Rubio's call with Sergei Lavrov last?",
+        "How long did Marco Rubio's call with Sergei Lavrov last?",
+        "en",
+        "1 hour 15 minutes [1]",
+        [call],
+    )
+    assert other.abstained and not other.citations
+    same = finish(
+        "How long did Trump's call with Putin last?",
+        "How long did Trump's call with Putin last?",
+        "en",
+        "1 hour 15 minutes [1]",
+        [call],
+    )
+    assert not same.abstained and [c.source for c in same.citations] == ["a.txt"]
+    unnamed = finish(
+        "How long did the call last?", "How long did the call last?", "en", "1 hour 15 minutes [1]", [call]
+    )
+    assert not unnamed.abstained  # a question that names nothing is not judged by what it names
+
+
+def test_the_name_an_answer_adds_must_be_in_the_passage_not_only_in_its_title() -> None:
+    p = Passage(
+        1,
+        "a.txt",
+        0,
+        90,
+        "Des affrontements ont causé la mort du général Mikhaïl Goudkov.",
+        "Poutine à Trump",
+        None,
+        1.0,
+    )
+    question = "Qui a remplacé le général Mikhaïl Goudkov après sa mort ?"
+    _, cites, unsupported = attribute("Donald Trump a remplacé le général Mikhaïl Goudkov.", [p], question=question)
+    assert cites == [] and unsupported == 1
+
+
+def test_nationalities_and_possessives_are_names_across_languages() -> None:
+    from rag.citations import facts_of, passage_facts
+
+    p = Passage(1, "a.txt", 0, 80, "a déclaré le chef du bureau présidentiel ukrainien, Andriy Yermak.", "", None, 1.0)
+    assert facts_of("the Ukrainian presidential office", claim=True).names <= passage_facts(p).names
+    assert facts_of("Did Trump's envoy call?", claim=True).names == facts_of("Did Trump call?", claim=True).names
+
+
+def test_a_refusal_to_a_yes_no_question_gives_way_to_evidence_that_restates_it() -> None:
+    from rag.citations import restates
+
+    question = (
+        "Vladimir Poutine a-t-il évoqué l'opération ukrainienne contre les aérodromes lors de sa réunion mercredi ?"
+    )
+    evidence = Passage(
+        1,
+        "a.txt",
+        0,
+        200,
+        "Lors d'une réunion mercredi, Vladimir Poutine n'a pas mentionné l'opération menée par l'Ukraine "
+        "contre les aérodromes.",
+        "t",
+        None,
+        1.0,
+    )
+    assert restates(question, evidence)
+    assert not restates(question, Passage(1, "b.txt", 0, 40, "Vladimir Poutine a parlé au pape.", "t", None, 1.0))
+
+
+class _Refuses:
+    """A model that never finds the answer."""
+
+    id = "refuses"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def stream(self, messages: object, *, max_tokens: int, stop: object = None) -> Iterator[str]:
+        self.calls += 1
+        yield "NOT FOUND"
+
+
+def _generate(question: str, evidence: Passage, llm: _Refuses) -> Answer:
+    from rag.answer import generate
+    from rag.settings import Settings
+
+    steps = generate(question, question, "fr", [evidence], llm, Settings(embedder="fake", llm="fake"), 0.0)  # type: ignore[arg-type]
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+
+def test_a_refused_yes_no_question_is_settled_by_evidence_that_restates_it_without_a_second_try() -> None:
+    question = "Poutine a-t-il évoqué l'opération contre les aérodromes lors de sa réunion de mercredi ?"
+    restating = Passage(
+        1,
+        "a.txt",
+        0,
+        200,
+        "Lors de sa réunion de mercredi, Poutine n'a pas évoqué l'opération contre les aérodromes.",
+        "t",
+        None,
+        1.0,
+    )
+    llm = _Refuses()
+    answer = _generate(question, restating, llm)
+    assert answer.answer == "Non, d'après les articles [1]." and [c.source for c in answer.citations] == ["a.txt"]
+    assert llm.calls == 1
+    llm = _Refuses()
+    vague = Passage(1, "b.txt", 0, 60, "Poutine a parlé au pape mercredi.", "t", None, 1.0)
+    answer = _generate(question, vague, llm)
+    assert answer.abstained and not answer.citations and llm.calls == 2  # the second try found nothing either
+
+
+class _Scripted:
+    """A model that gives its replies in turn."""
+
+    id = "scripted"
+
+    def __init__(self, *replies: str) -> None:
+        self.replies = list(replies)
+        self.calls = 0
+
+    def stream(self, messages: object, *, max_tokens: int, stop: object = None) -> Iterator[str]:
+        self.calls += 1
+        yield self.replies.pop(0)
+
+
+def test_an_answer_that_only_restates_the_date_it_was_asked_about_gets_a_second_try() -> None:
+    from rag.answer import generate
+    from rag.settings import Settings
+
+    question = "When had Putin and Trump last spoken before the 19 May call?"
+    p = Passage(1, "a.txt", 0, 90, "Leur dernier échange remontait au 18 mars.", "Poutine et Trump", "2025-05-17", 1.0)
+    llm = _Scripted("19 May (article of 17 May)", "On 18 March [1].")
+    steps = generate(question, question, "en", [p], llm, Settings(embedder="fake", llm="fake"), 0.0)  # type: ignore[arg-type]
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            answer = done.value
+            break
+    assert llm.calls == 2 and answer.answer == "On 18 March [1]." and answer.retried
