@@ -278,13 +278,17 @@ def off_kind(question: str, answer: str) -> bool:
     kinds = asked_kinds(lead) & {"duration", "date", "number"}
     if not kinds or is_yes_no(question):
         return False
-    found = {
-        "duration": lambda text: set(durations(text)),
-        "date": lambda text: {(d.year, d.month, d.day, d.weekday) for d in dates(text)},
-        "number": lambda text: set(numbers(text)),
-    }
-    answer = unlabelled(answer)  # a copied "(article of 2025-05-17)" is no answer
-    return not any(found[kind](answer) - found[kind](question) for kind in kinds)
+    answer = unlabelled(answer)  # a copied "(article of 17 May)" is no answer
+    return not any(_facts(kind, answer) - _facts(kind, question) for kind in kinds)
+
+
+def _facts(kind: str, text: str) -> set[object]:
+    """The durations, dates or numbers of `text`, as comparable values."""
+    if kind == "duration":
+        return set(durations(text))
+    if kind == "date":
+        return {(d.year, d.month, d.day, d.weekday) for d in dates(text)}
+    return set(numbers(text))
 
 
 def is_refusal(text: str) -> bool:
