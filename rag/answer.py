@@ -263,6 +263,9 @@ def lead_with(text: str, yes: bool | None, lang: str) -> str:
 _LEAD_IN = re.compile(r"^(?:(?:and|et|so|alors|then|puis)\s+|(?:according to|selon|d'après)[^,]*,\s*)+", re.I)
 
 
+_NONE = re.compile(r"\b(?:aucune?|nobody|none|nothing|rien)\b", re.I)  # "how many?" - "none"
+
+
 def off_kind(question: str, answer: str) -> bool:
     """True when `question` asks how long, when or how many and `answer` gives no duration,
     date or number beyond those the question states: it restates instead of answering.
@@ -272,6 +275,8 @@ def off_kind(question: str, answer: str) -> bool:
     >>> off_kind("When had they spoken before the 19 May call?", "On 18 March [1]")
     False
     >>> off_kind("What did they say when they spoke on 19 May?", "That they would meet [1]")
+    False
+    >>> off_kind("How many were injured?", "Nobody was injured [1]")
     False
     """
     lead = " ".join(_LEAD_IN.sub("", question.strip()).split()[:4])  # "What did he say when ...?" does not ask when
@@ -288,7 +293,7 @@ def _facts(kind: str, text: str) -> set[object]:
         return set(durations(text))
     if kind == "date":
         return {(d.year, d.month, d.day, d.weekday) for d in dates(text)}
-    return set(numbers(text))
+    return set(numbers(text)) | ({0.0} if _NONE.search(text) else set())
 
 
 def is_refusal(text: str) -> bool:
