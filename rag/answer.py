@@ -350,7 +350,7 @@ def generate(
     # The model's "not found" to a yes/no question stands unless the evidence restates the
     # question: then the yes or no read from it is the answer, and no second try is needed.
     decided = yes is not None and is_refusal(raw) and restates(query, passages[0])
-    if answer.abstained and (is_refusal(raw) or off_kind(query, raw)) and passages and not decided:
+    if answer.abstained and (is_refusal(raw) or off_kind(question, raw)) and passages and not decided:
         # Small models say "not found" too readily: ask once more without that way out,
         # and keep the answer only if every sentence of it is backed by a passage.
         retry_messages = [{"role": "system", "content": SYSTEM_RETRY}, messages[1]]
@@ -391,7 +391,7 @@ def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Pa
         passages=list(passages),
         raw_answer=raw,
     )
-    if not is_refusal(safe) and not off_kind(query, safe):
+    if not is_refusal(safe) and not off_kind(question, safe):
         text, citations, result.unsupported = attribute(safe, passages, question=f"{question} {query}")
         cited = [p for p in passages if any(c.source == p.source and p.start <= c.start < p.end for c in citations)]
         if citations and about(query, cited):

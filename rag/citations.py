@@ -303,7 +303,7 @@ def attribute(
     unsupported = 0
     for sentence in split_sentences(answer):
         bare = MARKER.sub("", sentence).strip()
-        if not bare:
+        if not re.search(r"\w", bare):  # a marker left after a closing quote: « ... russe." [1]. »
             continue
         claim = without(facts_of(bare, claim=True), given)
         claim.names |= _leading_name(bare, known_names)

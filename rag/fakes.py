@@ -17,8 +17,10 @@ from collections.abc import Iterator, Sequence
 from rag.errors import LLMError
 from rag.lexical import analyze
 from rag.llm import Message
+from rag.normalize import dates
 
-_PASSAGE = re.compile(r"^\[(\d+)\](?: \([^)]*\))? (.*)$", re.M)
+_WHEN = re.compile(r"\b(?:quand|when)\b", re.I)
+_PASSAGE = re.compile(r"^\[(\d+)\](?: \([^)]*\))? (.*?)(?=\n\[\d+\]|\n</passages>|\Z)", re.M | re.S)
 
 
 class FakeEmbedder:
@@ -67,15 +69,17 @@ class FakeLLM:
             return f"{firsts[-1] if firsts else ''} {last.strip()}".strip()
         question = user.rsplit("Question:", 1)[-1].split("\n")[0]
         wanted = set(analyze(question))
-        best: tuple[int, str, str] = (0, "", "")
-        for n, text in _PASSAGE.findall(user.split("</passages>")[0]):
-            for sentence in re.split(r"(?<=[.!?])\s+", text):
+        when = bool(_WHEN.search(question))  # asked when: a dated sentence first, as a model would
+        best: tuple[int, int, str, str] = (0, 0, "", "")
+        for n, text in _PASSAGE.findall(user.split("</passages>")[0]):  # a passage may run over lines
+            for sentence in re.split(r"(?<=[.!?])\s+|\n", text):
                 overlap = len(wanted & set(analyze(sentence)))
-                if overlap > best[0]:
-                    best = (overlap, n, sentence.strip())
-        if best[0] < 2:
+                score = overlap + (overlap >= 2 and when and bool(dates(sentence)))
+                if score > best[0]:
+                    best = (score, overlap, n, sentence.strip())
+        if best[1] < 2:
             return "NOT FOUND"
-        return f"{best[2].rstrip('.')} [{best[1]}]."
+        return f"{best[3].rstrip('.')} [{best[2]}]."
 
     def stream(self, messages: list[Message], *, max_tokens: int, stop: list[str] | None = None) -> Iterator[str]:
         self.calls.append(messages)

@@ -27,7 +27,11 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 POPE_Q = "Avec quel pape Poutine s'est-il entretenu par téléphone ?"
-PASSAGE = "Vladimir Poutine s'est entretenu avec le pape Léon XIV"
+PASSAGE = (  # the sentence the fake model answers from, highlighted in its article
+    "Selon un communiqué publié par le Kremlin mercredi, Vladimir Poutine s'est aussi entretenu "
+    "par téléphone avec le pape Léon XIV, lui affirmant que \"le régime de Kyiv mise sur l’escalade "
+    "du conflit et mène des actions de sabotage contre des infrastructures civiles sur le territoire russe.\""
+)
 SLOW_MS = 60_000  # generous: the machine may be busy
 
 pytestmark = [

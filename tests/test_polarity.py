@@ -306,3 +306,22 @@ def test_an_answer_that_only_restates_the_date_it_was_asked_about_gets_a_second_
             answer = done.value
             break
     assert llm.calls == 2 and answer.answer == "On 18 March [1]." and answer.retried
+
+
+def test_a_follow_up_may_repeat_a_date_its_conversation_already_gave() -> None:
+    from rag.answer import finish
+
+    p = Passage(
+        1,
+        "a.txt",
+        0,
+        90,
+        "Le Kremlin a annoncé mercredi que Poutine s'était entretenu avec le pape.",
+        "t",
+        "2025-06-04",
+        1.0,
+    )
+    question = "Et quand s'est-il entretenu avec lui ?"
+    query = f"{question} (Avec quel pape Poutine s'est-il entretenu mercredi (4 juin 2025) ? Léon XIV.)"
+    answer = finish(question, query, "fr", "Il s'est entretenu avec lui mercredi (4 juin 2025) [1].", [p])
+    assert not answer.abstained and [c.source for c in answer.citations] == ["a.txt"]
