@@ -180,7 +180,7 @@ def _date_label(date: str | None, lang: str) -> str:
 
 
 _MONTHS_EN = "January February March April May June July August September October November December".split()
-_LABEL = re.compile(r"\s*\(article (?:du|of) (?:\d{4}-\d{2}-\d{2}|\d{1,2} [^\W\d]+)\)")
+_LABEL = re.compile(r"\s*\(article (?:du|of) \d{1,2} [^\W\d]+\)")
 
 
 def unlabelled(answer: str) -> str:

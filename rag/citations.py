@@ -209,7 +209,11 @@ def concerns(question: str, passage: Passage) -> bool:
     >>> concerns("Did Ushakov call it frank?", Passage(1, "a.txt", 0, 9, "Ouchakov l'a jugé franc.", "", None, 1.0))
     True
     """
-    asked = facts_of(question, claim=True)
+    return _holds(facts_of(question, claim=True), passage)
+
+
+def _holds(asked: Facts, passage: Passage) -> bool:
+    """`concerns`, for a question whose facts are already read."""
     held = passage_facts(passage)
     found = _names_in(asked, held, f"{passage.text} {passage.title}")
     return bool(found or asked.days & held.days or asked.numbers & held.numbers or len(asked.words & held.words) >= 2)
@@ -236,7 +240,7 @@ def about(question: str, passages: Sequence[Passage]) -> bool:
     asked = facts_of(question, claim=True)
     if not (asked.names or asked.days or asked.numbers):
         return True
-    return any(concerns(question, p) for p in passages)
+    return any(_holds(asked, p) for p in passages)
 
 
 def _best_span(claim: Facts, passage: Passage) -> tuple[int, int, float]:

@@ -20,7 +20,7 @@ from rag.llm import Message
 from rag.normalize import dates
 
 _WHEN = re.compile(r"\b(?:quand|when)\b", re.I)
-_PASSAGE = re.compile(r"^\[(\d+)\](?: \([^)]*\))? (.*?)(?=\n\[\d+\]|\n</passages>|\Z)", re.M | re.S)
+_PASSAGE = re.compile(r"^\[(\d+)\](?: \([^)]*\))? (.*?)(?=\n\[\d+\]|\Z)", re.M | re.S)
 
 
 class FakeEmbedder:
