@@ -19,9 +19,10 @@ from rag.checking import polarity
 from rag.citations import MARKER, Citation, Passage, about, attribute, concerns, restates
 from rag.errors import InvalidQuestion
 from rag.glosses import gloss, unglossed
+from rag.lexical import analyze
 from rag.llm import LLM, Message, load_llm
 from rag.normalize import dates, durations, fold, language, numbers
-from rag.passages import SentenceVectors, asked_kinds, focus
+from rag.passages import BUDGET_CHARS, SentenceVectors, asked_kinds, focus
 from rag.polarity import is_yes_no, verdict
 from rag.retrieval import Hit, Retriever
 from rag.safety import sanitize
@@ -264,11 +265,14 @@ _LEAD_IN = re.compile(r"^(?:(?:and|et|so|alors|then|puis)\s+|(?:according to|sel
 
 
 _NONE = re.compile(r"\b(?:aucune?|nobody|none|nothing|rien)\b", re.I)  # "how many?" - "none"
+# "Trump or Biden?": the answer repeats a word of the question.
+_CHOICE = re.compile(r"\b(?:or|ou)\b(?!\s+(?:not|non|pas)\b)", re.I)
 
 
 def off_kind(question: str, answer: str) -> bool:
-    """True when `question` asks how long, when or how many and `answer` gives no duration,
-    date or number beyond those the question states: it restates instead of answering.
+    """True when `answer` restates `question` instead of answering it: it has no word the
+    question lacks, or the question asks how long, when or how many and it gives no
+    duration, date or number beyond those the question states.
 
     >>> off_kind("When had they spoken before the 19 May call?", "Before the 19 May call [1]")
     True
@@ -278,13 +282,18 @@ def off_kind(question: str, answer: str) -> bool:
     False
     >>> off_kind("How many were injured?", "Nobody was injured [1]")
     False
+    >>> off_kind("Quel nom de code l'Ukraine a-t-elle donné à l'opération ?", "L'Ukraine a donné un nom de code.")
+    True
     """
-    lead = " ".join(_LEAD_IN.sub("", question.strip()).split()[:4])  # "What did he say when ...?" does not ask when
-    kinds = asked_kinds(lead) & {"duration", "date", "number"}
-    if not kinds or is_yes_no(question):
+    if is_yes_no(question):
         return False
     answer = unlabelled(answer)  # a copied "(article of 17 May)" is no answer
-    return not any(_facts(kind, answer) - _facts(kind, question) for kind in kinds)
+    said = set(analyze(MARKER.sub("", answer)))
+    if said and said <= set(analyze(question)) and not _CHOICE.search(question):
+        return True  # every word of it is the question's: 'Ukraine named its operation "Ukraine"'
+    lead = " ".join(_LEAD_IN.sub("", question.strip()).split()[:4])  # "What did he say when ...?" does not ask when
+    kinds = asked_kinds(lead) & {"duration", "date", "number"}
+    return bool(kinds) and not any(_facts(kind, answer) - _facts(kind, question) for kind in kinds)
 
 
 def _facts(kind: str, text: str) -> set[object]:
@@ -317,23 +326,36 @@ def stream(
     queries = search_queries(text, history)
     hits = merge_hits([retriever.search(q, k=2 * settings.top_k) for q in queries], 2 * settings.top_k)
     timings["retrieval_s"] = time.perf_counter() - t1
-    passages = focus(
+    vector, vectors = retriever.query_vector(query), _sentence_vectors(settings, retriever)
+    passages = focus(hits, query, query_vector=vector, vectors=vectors, max_sentences=settings.top_k)
+    # For a second try only: twice the sentences, in case the answer was not among the first.
+    wider = focus(
         hits,
         query,
-        query_vector=retriever.query_vector(query),
-        vectors=_sentence_vectors(settings, retriever),
-        max_sentences=settings.top_k,
+        query_vector=vector,
+        vectors=vectors,
+        max_sentences=2 * settings.top_k,
+        budget_chars=2 * BUDGET_CHARS,
     )
     timings["focus_s"] = time.perf_counter() - t1 - timings["retrieval_s"]
-    answer = yield from generate(text, query, lang, passages, llm, settings, t0)
+    answer = yield from generate(text, query, lang, passages, llm, settings, t0, wider=wider)
     answer.timings = {**timings, **answer.timings}
     yield answer
 
 
 def generate(
-    question: str, query: str, lang: str, passages: Sequence[Passage], llm: LLM, settings: Settings, t0: float
+    question: str,
+    query: str,
+    lang: str,
+    passages: Sequence[Passage],
+    llm: LLM,
+    settings: Settings,
+    t0: float,
+    *,
+    wider: Sequence[Passage] | None = None,
 ) -> Generator[str, None, Answer]:
-    """Stream the model's tokens for `passages`; return the verified `Answer`."""
+    """Stream the model's tokens for `passages`; return the verified `Answer`.
+    A second try, if needed, reads `wider` (more sentences of the same hits) when given."""
     raw = ""
     timings: dict[str, float] = {}
     t2 = time.perf_counter()
@@ -350,12 +372,18 @@ def generate(
     # The model's "not found" to a yes/no question stands unless the evidence restates the
     # question: then the yes or no read from it is the answer, and no second try is needed.
     decided = yes is not None and is_refusal(raw) and restates(query, passages[0])
-    if answer.abstained and (is_refusal(raw) or off_kind(question, raw)) and passages and not decided:
-        # Small models say "not found" too readily: ask once more without that way out,
-        # and keep the answer only if every sentence of it is backed by a passage.
-        retry_messages = [{"role": "system", "content": SYSTEM_RETRY}, messages[1]]
+    if answer.abstained and passages and not decided and (yes is None or is_refusal(raw)):
+        # Small models say "not found" too readily, and a first answer the checks dropped
+        # (unbacked, restating the question, about something else) may be a slip: ask once
+        # more, without the way out and over more sentences, and keep the answer only if
+        # every sentence of it is backed by a passage. A yes/no answer is settled below.
+        shown = wider or passages
+        retry_messages = [
+            {"role": "system", "content": SYSTEM_RETRY},
+            build_messages(asked, shown, lang, yes, context)[1],
+        ]
         second = "".join(llm.stream(retry_messages, max_tokens=settings.max_answer_tokens))
-        retry = finish(question, query, lang, lead_with(second, yes, lang), passages)
+        retry = finish(question, query, lang, lead_with(second, yes, lang), shown)
         if not retry.abstained and retry.unsupported == 0:
             answer, raw = retry, second
         answer.retried = True

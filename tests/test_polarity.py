@@ -185,6 +185,37 @@ def test_an_answer_from_passages_about_someone_else_is_not_an_answer() -> None:
     assert not unnamed.abstained  # a question that names nothing is not judged by what it names
 
 
+def test_words_in_common_do_not_make_a_passage_about_the_people_a_question_names() -> None:
+    """Aid "sous le mandat de ce dernier" does not answer what Zelensky obtained in Denmark,
+    while a question naming only a nationality is still judged by its words."""
+    from rag.citations import about
+
+    text = "Les États-Unis ont fourni 60 milliards de dollars d'aide militaire."
+    aid = Passage(1, "a.txt", 0, 90, text, "", None, 1.0)
+    assert not about("Quel montant d'aide militaire Zelensky a-t-il obtenu au Danemark ?", [aid])
+    assert about("Quel montant d'aide militaire les États-Unis ont-ils fourni ?", [aid])
+    text = "Des drones frappent des dépôts de munitions dans l'oblast de Donetsk."
+    depots = Passage(1, "a.txt", 0, 90, text, "", None, 1.0)
+    assert about("In which oblast did Russian drones hit ammunition depots?", [depots])
+    text = "Des pourparlers directs entre Kiev et Moscou se sont tenus en Turquie."
+    talks = Passage(1, "a.txt", 0, 90, text, "", None, 1.0)
+    assert about("Où se sont tenus les pourparlers directs entre Russes et Ukrainiens ?", [talks])
+
+
+def test_both_is_not_a_count() -> None:
+    """«des deux côtés» (on both sides) backs "the two leaders", never "two aircraft"."""
+    text = "Nous avons discuté de l'attaque des avions par l'Ukraine, et d'autres attaques des deux côtés."
+    sides = Passage(1, "a.txt", 0, 99, text, "", None, 1.0)
+    _, cites, unsupported = attribute("Two aircraft were destroyed in Ukraine's attack [1].", [sides])
+    assert cites == [] and unsupported == 1
+    pair = Passage(1, "a.txt", 0, 90, "Les deux dirigeants ont parlé de projets communs dans l'énergie.", "", None, 1.0)
+    _, cites, _ = attribute("The two leaders talked about joint projects in energy [1].", [pair])
+    assert [c.source for c in cites] == ["a.txt"]
+    count = Passage(1, "a.txt", 0, 90, "Deux trains ont déraillé dans la région de Briansk.", "", None, 1.0)
+    _, cites, _ = attribute("Two trains derailed in the Bryansk region [1].", [count])
+    assert [c.source for c in cites] == ["a.txt"]
+
+
 def test_the_name_an_answer_adds_must_be_in_the_passage_not_only_in_its_title() -> None:
     p = Passage(
         1,
@@ -306,6 +337,59 @@ def test_an_answer_that_only_restates_the_date_it_was_asked_about_gets_a_second_
             answer = done.value
             break
     assert llm.calls == 2 and answer.answer == "On 18 March [1]." and answer.retried
+
+
+class _Reads(_Scripted):
+    """A scripted model that also keeps the user message of each call."""
+
+    def __init__(self, *replies: str) -> None:
+        super().__init__(*replies)
+        self.prompts: list[str] = []
+
+    def stream(self, messages: object, *, max_tokens: int, stop: object = None) -> Iterator[str]:
+        self.prompts.append(messages[-1]["content"])  # type: ignore[index]
+        yield from super().stream(messages, max_tokens=max_tokens, stop=stop)
+
+
+def test_the_second_try_reads_more_sentences_and_cites_them() -> None:
+    """A "not found" from the first sentences: the second try reads the wider choice too."""
+    from rag.answer import generate
+    from rag.settings import Settings
+
+    question = "Quelle ville a été touchée par des frappes faisant deux morts ?"
+    first = Passage(1, "a.txt", 0, 40, "Les pourparlers de paix sont au point mort.", "t", None, 1.0)
+    more = Passage(2, "a.txt", 50, 140, "Les frappes ont touché la ville de Poltava, faisant deux morts.", "t", None, 1)
+    llm = _Reads("NOT FOUND", "Poltava [2].")
+    settings = Settings(embedder="fake", llm="fake")
+    steps = generate(question, question, "fr", [first], llm, settings, 0.0, wider=[first, more])  # type: ignore[arg-type]
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            answer = done.value
+            break
+    assert "Poltava" not in llm.prompts[0] and "Poltava" in llm.prompts[1]
+    assert answer.answer == "Poltava [1]." and [c.start for c in answer.citations] == [50] and answer.retried
+
+
+def test_an_answer_the_checks_drop_gets_a_second_try_and_a_second_wrong_one_is_dropped_too() -> None:
+    from rag.answer import generate
+    from rag.settings import Settings
+
+    question = "How many minutes did the call last?"
+    p = Passage(1, "a.txt", 0, 60, "L'appel aurait duré une heure et quart.", "Poutine et Trump", None, 1.0)
+    settings = Settings(embedder="fake", llm="fake")
+    for replies, expected in ((("1 [1]", "75 minutes [1]."), "75 minutes [1]."), (("1 [1]", "2 [1]"), None)):
+        llm = _Scripted(*replies)
+        steps = generate(question, question, "en", [p], llm, settings, 0.0)  # type: ignore[arg-type]
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                answer = done.value
+                break
+        assert llm.calls == 2 and answer.retried
+        assert answer.answer == expected if expected else answer.abstained and not answer.citations
 
 
 def test_a_follow_up_may_repeat_a_date_its_conversation_already_gave() -> None:
