@@ -328,16 +328,13 @@ def stream(
     timings["retrieval_s"] = time.perf_counter() - t1
     vector, vectors = retriever.query_vector(query), _sentence_vectors(settings, retriever)
     passages = focus(hits, query, query_vector=vector, vectors=vectors, max_sentences=settings.top_k)
-    # For a second try only: twice the sentences, in case the answer was not among the first.
-    wider = focus(
-        hits,
-        query,
-        query_vector=vector,
-        vectors=vectors,
-        max_sentences=2 * settings.top_k,
-        budget_chars=2 * BUDGET_CHARS,
-    )
     timings["focus_s"] = time.perf_counter() - t1 - timings["retrieval_s"]
+
+    def wider() -> list[Passage]:
+        """For a second try: twice the sentences, in case the answer was not among the first."""
+        twice = {"max_sentences": 2 * settings.top_k, "budget_chars": 2 * BUDGET_CHARS}
+        return focus(hits, query, query_vector=vector, vectors=vectors, **twice)
+
     answer = yield from generate(text, query, lang, passages, llm, settings, t0, wider=wider)
     answer.timings = {**timings, **answer.timings}
     yield answer
@@ -352,10 +349,10 @@ def generate(
     settings: Settings,
     t0: float,
     *,
-    wider: Sequence[Passage] | None = None,
+    wider: Callable[[], Sequence[Passage]] | None = None,
 ) -> Generator[str, None, Answer]:
     """Stream the model's tokens for `passages`; return the verified `Answer`.
-    A second try, if needed, reads `wider` (more sentences of the same hits) when given."""
+    A second try, if needed, reads the passages `wider()` gives (more sentences of the same hits)."""
     raw = ""
     timings: dict[str, float] = {}
     t2 = time.perf_counter()
@@ -377,7 +374,7 @@ def generate(
         # (unbacked, restating the question, about something else) may be a slip: ask once
         # more, without the way out and over more sentences, and keep the answer only if
         # every sentence of it is backed by a passage. A yes/no answer is settled below.
-        shown = wider or passages
+        shown = (wider and wider()) or passages
         retry_messages = [
             {"role": "system", "content": SYSTEM_RETRY},
             build_messages(asked, shown, lang, yes, context)[1],

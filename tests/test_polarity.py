@@ -361,7 +361,7 @@ def test_the_second_try_reads_more_sentences_and_cites_them() -> None:
     more = Passage(2, "a.txt", 50, 140, "Les frappes ont touché la ville de Poltava, faisant deux morts.", "t", None, 1)
     llm = _Reads("NOT FOUND", "Poltava [2].")
     settings = Settings(embedder="fake", llm="fake")
-    steps = generate(question, question, "fr", [first], llm, settings, 0.0, wider=[first, more])  # type: ignore[arg-type]
+    steps = generate(question, question, "fr", [first], llm, settings, 0.0, wider=lambda: [first, more])  # type: ignore[arg-type]
     while True:
         try:
             next(steps)
