@@ -36,8 +36,8 @@ MARKER = re.compile(
     re.I,
 )
 _CLOCK = re.compile(r"\b(\d{1,2})[:h.]00\b")
-# "les deux hommes", "des deux côtés", "the two leaders": a pair already known (BOTH), not a count.
-_BOTH = re.compile(r"\b((?:les|des|aux|ces|the|these|those)\s+)(?:deux|two)\b", re.I)
+# "les deux hommes", "des deux côtés", "the two leaders": a pair already known (PAIR), not a count.
+_PAIR = re.compile(r"\b((?:les|des|aux|ces|the|these|those)\s+)(?:deux|two)\b", re.I)
 _POSSESSIVE = re.compile(r"['’]s$")
 _DIGITS = re.compile(r"\d+(?:[ \u00a0\u202f.,]\d{3})*")
 _CAPITALISED = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w’'-]{2,}")
@@ -59,11 +59,11 @@ _NOT_NAMES = {
     "une",
 }
 MAX_PER_SENTENCE = 2
-BOTH = -2.0  # the number of "les deux hommes": backs "the two leaders", not "two aircraft"
+PAIR = -2.0  # the number of "les deux hommes": backs "the two leaders", not "two aircraft"
 # Adjectives of nationality: names in English, lower case in French ("Ukrainian" ~ "ukrainien").
+_NATIONALITY = re.compile(r"\b[a-zà-ÿ]{3,}(?:i|é)?(?:en|ain|ais|ois)(?:ne|e)?s?\b")
 # Russian, Européens, les Russes: a nationality, not whom a question is about.
 _DEMONYM = re.compile(r"\b[A-Z]\w+(?:ians?|eans?|cans?|ese|ish|iens?|éens?|ains?|ais|ois|sses?)\b")
-_NATIONALITY = re.compile(r"\b[a-zà-ÿ]{3,}(?:i|é)?(?:en|ain|ais|ois)(?:ne|e)?s?\b")
 
 
 @dataclass(frozen=True)
@@ -134,11 +134,11 @@ def facts_of(text: str, *, doc_date: str | None = None, claim: bool = False) -> 
         if mention.weekday is not None:
             f.weekdays.add(mention.weekday)
     plain = _CLOCK.sub(r"\1", text)  # "10:00" is the hour 10, not the numbers 10 and 0
-    plain, pairs = _BOTH.subn(r"\1", plain)
+    plain, pairs = _PAIR.subn(r"\1", plain)
     written = {float(re.sub(r"\D", "", d)) for d in _DIGITS.findall(plain)}
     f.numbers = {n for n in numbers(plain) if n not in spent and (not claim or n in written or n >= 2)}
     if pairs or (not claim and 2.0 in f.numbers):  # a count of two also gives "the two"
-        f.numbers.add(BOTH)
+        f.numbers.add(PAIR)
     if doc_date:
         try:
             day = dt.date.fromisoformat(doc_date)
