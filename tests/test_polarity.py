@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -274,11 +274,20 @@ class _Refuses:
         yield "NOT FOUND"
 
 
-def _generate(question: str, evidence: Passage, llm: _Refuses) -> Answer:
+def _generate(
+    question: str,
+    passages: list[Passage],
+    llm: object,
+    *,
+    lang: str = "fr",
+    wider: Callable[[], list[Passage]] | None = None,
+) -> Answer:
+    """`generate` run to its end with a stand-in model: the verified answer."""
     from rag.answer import generate
     from rag.settings import Settings
 
-    steps = generate(question, question, "fr", [evidence], llm, Settings(embedder="fake", llm="fake"), 0.0)  # type: ignore[arg-type]
+    settings = Settings(embedder="fake", llm="fake")
+    steps = generate(question, question, lang, passages, llm, settings, 0.0, wider=wider)  # type: ignore[arg-type]
     while True:
         try:
             next(steps)
@@ -299,12 +308,12 @@ def test_a_refused_yes_no_question_is_settled_by_evidence_that_restates_it_witho
         1.0,
     )
     llm = _Refuses()
-    answer = _generate(question, restating, llm)
+    answer = _generate(question, [restating], llm)
     assert answer.answer == "Non, d'après les articles [1]." and [c.source for c in answer.citations] == ["a.txt"]
     assert llm.calls == 1
     llm = _Refuses()
     vague = Passage(1, "b.txt", 0, 60, "Poutine a parlé au pape mercredi.", "t", None, 1.0)
-    answer = _generate(question, vague, llm)
+    answer = _generate(question, [vague], llm)
     assert answer.abstained and not answer.citations and llm.calls == 2  # the second try found nothing either
 
 
@@ -323,19 +332,10 @@ class _Scripted:
 
 
 def test_an_answer_that_only_restates_the_date_it_was_asked_about_gets_a_second_try() -> None:
-    from rag.answer import generate
-    from rag.settings import Settings
-
     question = "When had Putin and Trump last spoken before the 19 May call?"
     p = Passage(1, "a.txt", 0, 90, "Leur dernier échange remontait au 18 mars.", "Poutine et Trump", "2025-05-17", 1.0)
     llm = _Scripted("19 May (article of 17 May)", "On 18 March [1].")
-    steps = generate(question, question, "en", [p], llm, Settings(embedder="fake", llm="fake"), 0.0)  # type: ignore[arg-type]
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            answer = done.value
-            break
+    answer = _generate(question, [p], llm, lang="en")
     assert llm.calls == 2 and answer.answer == "On 18 March [1]." and answer.retried
 
 
@@ -353,41 +353,21 @@ class _Reads(_Scripted):
 
 def test_the_second_try_reads_more_sentences_and_cites_them() -> None:
     """A "not found" from the first sentences: the second try reads the wider choice too."""
-    from rag.answer import generate
-    from rag.settings import Settings
-
     question = "Quelle ville a été touchée par des frappes faisant deux morts ?"
     first = Passage(1, "a.txt", 0, 40, "Les pourparlers de paix sont au point mort.", "t", None, 1.0)
     more = Passage(2, "a.txt", 50, 140, "Les frappes ont touché la ville de Poltava, faisant deux morts.", "t", None, 1)
     llm = _Reads("NOT FOUND", "Poltava [2].")
-    settings = Settings(embedder="fake", llm="fake")
-    steps = generate(question, question, "fr", [first], llm, settings, 0.0, wider=lambda: [first, more])  # type: ignore[arg-type]
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            answer = done.value
-            break
+    answer = _generate(question, [first], llm, wider=lambda: [first, more])
     assert "Poltava" not in llm.prompts[0] and "Poltava" in llm.prompts[1]
     assert answer.answer == "Poltava [1]." and [c.start for c in answer.citations] == [50] and answer.retried
 
 
 def test_an_answer_the_checks_drop_gets_a_second_try_and_a_second_wrong_one_is_dropped_too() -> None:
-    from rag.answer import generate
-    from rag.settings import Settings
-
     question = "How many minutes did the call last?"
     p = Passage(1, "a.txt", 0, 60, "L'appel aurait duré une heure et quart.", "Poutine et Trump", None, 1.0)
-    settings = Settings(embedder="fake", llm="fake")
     for replies, expected in ((("1 [1]", "75 minutes [1]."), "75 minutes [1]."), (("1 [1]", "2 [1]"), None)):
         llm = _Scripted(*replies)
-        steps = generate(question, question, "en", [p], llm, settings, 0.0)  # type: ignore[arg-type]
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                answer = done.value
-                break
+        answer = _generate(question, [p], llm, lang="en")
         assert llm.calls == 2 and answer.retried
         assert answer.answer == expected if expected else answer.abstained and not answer.citations
 
