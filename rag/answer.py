@@ -27,7 +27,7 @@ from rag.polarity import is_yes_no, verdict
 from rag.retrieval import Hit, Retriever
 from rag.safety import sanitize
 from rag.settings import Settings
-from rag.weekdays import MONTHS_FR, annotate
+from rag.weekdays import MONTHS_EN, MONTHS_FR, annotate, undoubled
 
 History = Sequence[dict[str, str] | tuple[str, str]]
 
@@ -176,11 +176,10 @@ def _date_label(date: str | None, lang: str) -> str:
         day = dt.date.fromisoformat(date or "")
     except ValueError:
         return ""
-    month = MONTHS_FR[day.month - 1] if lang == "fr" else _MONTHS_EN[day.month - 1]
+    month = MONTHS_FR[day.month - 1] if lang == "fr" else MONTHS_EN[day.month - 1]
     return f" (article {'du' if lang == 'fr' else 'of'} {day.day} {month})"
 
 
-_MONTHS_EN = "January February March April May June July August September October November December".split()
 _LABEL = re.compile(r"\s*\(article (?:du|of) \d{1,2} [^\W\d]+\)")
 
 
@@ -193,9 +192,10 @@ def unlabelled(answer: str) -> str:
     return _LABEL.sub("", answer)
 
 
-def _shown(passage: Passage) -> str:
-    """A passage as the model reads it: weekdays dated, durations in figures, nothing that renders."""
-    return sanitize(gloss(annotate(passage.text, passage.date)))
+def _shown(passage: Passage, lang: str) -> str:
+    """A passage as the model reads it: weekdays dated (in the question's language),
+    durations in figures, nothing that renders."""
+    return sanitize(gloss(annotate(passage.text, passage.date, lang=lang)))
 
 
 def build_messages(
@@ -206,7 +206,7 @@ def build_messages(
     For a yes/no question, `yes` is the system's reading of the best passage, and the
     model is told which word to start with. `context` is the turn a follow-up follows.
     """
-    quoted = "\n".join(f"[{p.n}]{_date_label(p.date, lang)} {_shown(p)}" for p in passages)
+    quoted = "\n".join(f"[{p.n}]{_date_label(p.date, lang)} {_shown(p, lang)}" for p in passages)
     instruction = INSTRUCTION[lang]
     if yes is not None:
         word = LEAD[(lang, yes)]
@@ -241,11 +241,13 @@ def settle(answer: Answer, raw: str, yes: bool, evidence: Passage) -> None:
     The model only phrases the answer, and its sentence cannot always be checked word
     by word (an English sentence about a French passage): when the evidence concerns
     what the question names, the verdict stands on it. A sentence whose own polarity
-    contradicts the verdict is replaced by the verdict alone.
+    contradicts the verdict is replaced by the verdict alone, and so is one that asks the
+    question back ("Oui, l'appel a-t-il été plus court ?").
     """
     if answer.abstained and not concerns(answer.question, evidence):
         return
-    if answer.abstained or polarity(raw) not in (None, yes):
+    asks = MARKER.sub("", answer.answer).rstrip().endswith("?")
+    if answer.abstained or asks or polarity(raw) not in (None, yes):
         answer.answer, answer.abstained = VERDICT[(answer.language, yes)], False
     cite_evidence(answer, evidence)
 
@@ -406,7 +408,7 @@ def answer_passages(question: str, passages: Sequence[Passage], *, settings: Set
 
 def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Passage]) -> Answer:
     """Sanitize the model's text, verify its citations, decide whether to abstain."""
-    safe = unlabelled(unglossed(sanitize(raw))).strip()
+    safe = undoubled(unlabelled(unglossed(sanitize(raw)))).strip()
     result = Answer(
         question=question,
         answer="",

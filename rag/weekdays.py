@@ -9,6 +9,18 @@ resolved date in brackets, so "quand ?" can be answered with a real date.
 "Le deuxième cycle s'est tenu lundi (2 juin 2025) à Istanbul."
 >>> annotate("La conversation aura lieu lundi.", "2025-05-17")
 'La conversation aura lieu lundi (19 mai 2025).'
+
+For an English question the brackets are in English, and weekdays already followed by
+their date are named too: a small model reading French passages otherwise answers
+"Tuesday" for "lundi" about as often as "Monday".
+
+>>> annotate("Il a appelé lundi, puis ce jeudi 3 juillet.", "2025-07-03", lang="en")
+'Il a appelé lundi (Monday 30 June 2025), puis ce jeudi (Thursday) 3 juillet.'
+
+The model sometimes copies the brackets after its own weekday; `undoubled` joins them:
+
+>>> undoubled("Sunday (Sunday 1 June 2025) [1]")
+'Sunday 1 June 2025 [1]'
 """
 
 from __future__ import annotations
@@ -31,7 +43,11 @@ MONTHS_FR = [
     "novembre",
     "décembre",
 ]
-_WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS_FR) + r")\b(?!\s+(?:\d|1er|prochain|dernier))", re.I)
+WEEKDAYS_EN = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+MONTHS_EN = "January February March April May June July August September October November December".split()
+_DOUBLED = re.compile(r"\b(" + "|".join(WEEKDAYS_EN) + r") \(\1 (\d{1,2} [A-Z][a-z]+ \d{4})\)")
+# group 2 is set when the weekday is already dated ("jeudi 3 juillet")
+_WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS_FR) + r")\b(?!\s+(?:prochain|dernier))(?=(\s+(?:\d|1er))?)", re.I)
 _FUTURE = re.compile(
     r"\b(?:\w+(?:era|eront|erait|eraient|iront|irait|ira|dra|dront|drait|ront|rait|raient)|aura|auront|va|vont|"
     r"prévoit|prévu|devrait|doit|prochain|prochaine|will|would|next)\b",
@@ -50,20 +66,31 @@ def resolve(weekday: int, published: dt.date, *, future: bool) -> dt.date:
     return published - dt.timedelta(days=(published.weekday() - weekday) % 7)
 
 
-def annotate(text: str, published: str | None) -> str:
-    """Add `(d month yyyy)` after each bare weekday name, given the publication date."""
-    if not published:
-        return text
+def english_date(day: dt.date) -> str:
+    return f"{WEEKDAYS_EN[day.weekday()]} {day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+
+
+def annotate(text: str, published: str | None, *, lang: str = "fr") -> str:
+    """Add `(d month yyyy)` after each bare weekday name, given the publication date;
+    with `lang="en"`, `(Weekday d Month yyyy)`, and `(Weekday)` after a dated weekday."""
     try:
-        day = dt.date.fromisoformat(published)
+        day: dt.date | None = dt.date.fromisoformat(published or "")
     except ValueError:
-        return text
+        day = None
 
     def replace(m: re.Match[str]) -> str:
-        before = text[max(0, m.start() - 60) : m.start()]
-        before = re.split(r"[.;!?\n]", before)[-1]
-        future = bool(_FUTURE.search(before))
         weekday = WEEKDAYS_FR.index(m.group(1).lower())
-        return f"{m.group(0)} ({french_date(resolve(weekday, day, future=future))})"
+        if m.group(2):
+            return f"{m.group(0)} ({WEEKDAYS_EN[weekday]})" if lang == "en" else m.group(0)
+        if day is None:
+            return m.group(0)
+        before = re.split(r"[.;!?\n]", text[max(0, m.start() - 60) : m.start()])[-1]
+        resolved = resolve(weekday, day, future=bool(_FUTURE.search(before)))
+        return f"{m.group(0)} ({english_date(resolved) if lang == 'en' else french_date(resolved)})"
 
     return _WEEKDAY.sub(replace, text)
+
+
+def undoubled(answer: str) -> str:
+    """`answer` with "Sunday (Sunday 1 June 2025)" written once: "Sunday 1 June 2025"."""
+    return _DOUBLED.sub(r"\1 \2", answer)

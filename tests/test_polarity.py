@@ -156,6 +156,21 @@ def test_a_sentence_contradicting_the_verdict_gives_way_to_the_verdict() -> None
     assert answer.answer == "Non, d'après les articles [1]." and answer.citations[0].source == "e.txt"
 
 
+def test_a_yes_no_answer_that_asks_the_question_back_gives_way_to_the_verdict() -> None:
+    from rag.answer import Answer, settle
+
+    evidence = Passage(1, "e.txt", 0, 60, "L'appel a duré moins longtemps que le précédent.", "t", None, 1.0)
+    question = "L'appel a-t-il été plus court que le précédent ?"
+    echo = "Oui, l'appel a-t-il été plus court que le précédent [1] ?"
+    answer = Answer(question, echo, "fr", False)
+    settle(answer, echo, True, evidence)
+    assert answer.answer == "Oui, d'après les articles [1]." and answer.citations[0].source == "e.txt"
+
+    stated = Answer(question, "Oui, l'appel a été plus court [1].", "fr", False)
+    settle(stated, "Oui, l'appel a été plus court.", True, evidence)
+    assert stated.answer == "Oui, l'appel a été plus court [1]."
+
+
 def test_an_answer_from_passages_about_someone_else_is_not_an_answer() -> None:
     """The duration of one call does not answer how long another lasted."""
     from rag.answer import finish

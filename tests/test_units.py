@@ -13,7 +13,7 @@ from rag.glosses import gloss, unglossed
 from rag.lexical import LexicalIndex, analyze
 from rag.safety import sanitize
 from rag.squad import exact_match, f1
-from rag.weekdays import annotate
+from rag.weekdays import annotate, undoubled
 
 
 @given(st.text(alphabet=st.sampled_from(list("abc éà.!?\n«»'’ ")), max_size=400), st.integers(20, 200))
@@ -53,6 +53,25 @@ def test_sentences_do_not_split_on_abbreviations() -> None:
 )
 def test_weekdays_resolve_to_dates(text: str, published: str, expected: str) -> None:
     assert expected in annotate(text, published)
+
+
+@pytest.mark.parametrize(
+    ("text", "published", "expected"),
+    [
+        ("Le cycle s'est tenu lundi à Istanbul.", "2025-06-04", "lundi (Monday 2 June 2025) à"),
+        ("L'opération menée dimanche.", "2025-06-04", "dimanche (Sunday 1 June 2025)."),
+        ("Il a parlé ce jeudi 3 juillet.", "2025-07-03", "jeudi (Thursday) 3 juillet"),
+        ("Il a parlé ce jeudi 3 juillet.", None, "jeudi (Thursday) 3 juillet"),
+        ("Il reviendra mardi prochain.", "2025-07-03", "mardi prochain"),
+    ],
+)
+def test_weekdays_are_named_in_english_for_english_questions(text: str, published: str | None, expected: str) -> None:
+    assert expected in annotate(text, published, lang="en")
+
+
+def test_a_copied_weekday_bracket_is_written_once() -> None:
+    assert undoubled("It was on Sunday (Sunday 1 June 2025).") == "It was on Sunday 1 June 2025."
+    assert undoubled("Monday (Sunday 1 June 2025)") == "Monday (Sunday 1 June 2025)"  # a contradiction stays visible
 
 
 def test_annotate_without_date_changes_nothing() -> None:
