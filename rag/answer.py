@@ -195,7 +195,7 @@ def unlabelled(answer: str) -> str:
 def _shown(passage: Passage, lang: str) -> str:
     """A passage as the model reads it: weekdays dated (in the question's language),
     durations in figures, nothing that renders."""
-    return sanitize(gloss(annotate(passage.text, passage.date, lang=lang)))
+    return sanitize(gloss(annotate(passage.text, passage.date, lang=lang), lang))
 
 
 def build_messages(

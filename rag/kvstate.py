@@ -1,13 +1,17 @@
-"""llama.cpp's evaluated system text kept on disk, so a new process does not evaluate it again.
+"""llama.cpp's evaluated system text, kept in memory and on disk, so it is not evaluated again.
 
-Every prompt starts with the same system text (about 100 tokens, about 1 s of prompt
-processing on 2 cores). Within a process llama.cpp reuses it from its KV cache; across
-processes (`rag ask`, each `rag chat` start) this module does: the first time, the
-system text is evaluated on its own and the context's state (KV cache and the tokens
-it holds) is written next to the model, under a name that hashes everything it
-depends on (model file, llama.cpp version, context size, the system text). A new
-process loads it before its first prompt; llama.cpp then keeps the common prefix and
-evaluates only the rest, exactly as after a first evaluation in the same process.
+Every prompt starts with a system text (about 100 tokens, about 1 s of prompt
+processing on 2 cores). It is evaluated on its own once, and llama.cpp's state after
+it (KV cache and the tokens it holds) is kept as a `Head`. Before each prompt the
+engine restores the head of that prompt's system text and llama.cpp evaluates the
+rest after it. So every prompt is evaluated the same way, whatever came before: the
+same question gets the same answer first in a process, after another question, or
+after a second try with another system text (llama.cpp's sums depend on how a prompt
+is split, and reusing more of the previous prompt splits it elsewhere).
+
+Across processes (`rag ask`, each `rag chat` start) the head of the first prompt is
+written next to the model, under a name that hashes everything it depends on (model
+file, llama.cpp version, context size, the system text), and a new process loads it.
 
 The file is an optimisation only: any failure to read or write it is ignored.
 
@@ -23,6 +27,7 @@ import json
 import os
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,32 +46,16 @@ def state_file(model: Path, engine: str, head: Sequence[dict[str, str]]) -> Path
     return model.with_name(f"{model.name}{SUFFIX}{digest[:16]}.npz")
 
 
-def load(llama: Any, path: Path) -> int:
-    """Restore a saved context into a fresh `Llama`; the number of tokens restored (0 if none)."""
-    import llama_cpp
-    import numpy as np
+@dataclass(frozen=True)
+class Head:
+    """An evaluated head of a prompt: its token ids and llama.cpp's state after them."""
 
-    if getattr(llama, "n_tokens", None) != 0 or not path.is_file():
-        return 0
-    try:
-        with np.load(path) as saved:
-            ids = saved["input_ids"].astype(np.intc)
-            blob = saved["state"].tobytes()
-        if len(ids) > llama.n_ctx():
-            return 0
-        buffer = (ctypes.c_uint8 * len(blob)).from_buffer_copy(blob)
-        if llama_cpp.llama_state_set_data(llama._ctx.ctx, buffer, len(blob)) != len(blob):
-            return 0
-    except (OSError, ValueError, KeyError, AttributeError):
-        return 0
-    llama.input_ids[: len(ids)] = ids
-    llama.n_tokens = len(ids)
-    llama._requires_eval = True  # the logits are not restored: decode before sampling
-    return len(ids)
+    ids: Any  # numpy int array
+    state: bytes
 
 
-def save(llama: Any, path: Path) -> bool:
-    """Write the context's state atomically, replacing the states of earlier heads of this model."""
+def snapshot(llama: Any) -> Head | None:
+    """The context's current tokens and state (None if llama.cpp cannot give them)."""
     import llama_cpp
     import numpy as np
 
@@ -74,17 +63,58 @@ def save(llama: Any, path: Path) -> bool:
         size = llama_cpp.llama_state_get_size(llama._ctx.ctx)
         buffer = (ctypes.c_uint8 * int(size))()
         written = int(llama_cpp.llama_state_get_data(llama._ctx.ctx, buffer, size))
-        ids = np.array(llama.input_ids[: llama.n_tokens], dtype=np.int32)
+    except (ValueError, AttributeError):
+        return None
+    return Head(np.array(llama.input_ids[: llama.n_tokens], dtype=np.intc), bytes(buffer)[:written])
+
+
+def restore(llama: Any, head: Head) -> int:
+    """Put `head` back as the whole context (whatever it held); the number of tokens restored (0 if none)."""
+    import llama_cpp
+
+    if len(head.ids) > llama.n_ctx():
+        return 0
+    try:
+        buffer = (ctypes.c_uint8 * len(head.state)).from_buffer_copy(head.state)
+        if llama_cpp.llama_state_set_data(llama._ctx.ctx, buffer, len(head.state)) != len(head.state):
+            return 0
+    except (ValueError, AttributeError):
+        return 0
+    llama.input_ids[: len(head.ids)] = head.ids
+    llama.n_tokens = len(head.ids)
+    llama._requires_eval = True  # the logits are not restored: decode before sampling
+    return len(head.ids)
+
+
+def load(llama: Any, path: Path) -> Head | None:
+    """Restore a saved context into a fresh `Llama`; the head restored (None if none)."""
+    import numpy as np
+
+    if getattr(llama, "n_tokens", None) != 0 or not path.is_file():
+        return None
+    try:
+        with np.load(path) as saved:
+            head = Head(saved["input_ids"].astype(np.intc), saved["state"].tobytes())
+    except (OSError, ValueError, KeyError):
+        return None
+    return head if restore(llama, head) else None
+
+
+def save(head: Head, path: Path) -> bool:
+    """Write `head` atomically, replacing the states of earlier heads of this model."""
+    import numpy as np
+
+    try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
         try:
             with os.fdopen(fd, "wb") as out:
-                np.savez(out, input_ids=ids, state=np.frombuffer(bytes(buffer)[:written], dtype=np.uint8))
+                np.savez(out, input_ids=head.ids.astype(np.int32), state=np.frombuffer(head.state, dtype=np.uint8))
             os.replace(tmp, path)
         finally:
             Path(tmp).unlink(missing_ok=True)
         for old in path.parent.glob(f"{path.name.split(SUFFIX)[0]}{SUFFIX}*.npz"):
             if old != path:
                 old.unlink(missing_ok=True)
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError):
         return False
     return True

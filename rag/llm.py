@@ -38,9 +38,9 @@ class LLM(Protocol):
 class LlamaCppLLM:
     """The packaged GGUF run in process by llama-cpp-python.
 
-    llama.cpp keeps the KV cache of the previous prompt and re-evaluates only what
-    differs, so the fixed system text at the head of every prompt costs nothing
-    after the first question.
+    The system text at the head of every prompt is evaluated once and restored before
+    each prompt (`rag.kvstate`): it costs nothing after the first question, and an
+    answer depends only on its prompt, not on the prompts before it.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -69,7 +69,7 @@ class LlamaCppLLM:
         self._engine = (
             f"llama-cpp-python {getattr(sys.modules['llama_cpp'], '__version__', '?')} n_ctx={settings.context_tokens}"
         )
-        self._first = True  # the first prompt of the process starts from the saved system text
+        self._heads: dict[str, kvstate.Head] = {}  # evaluated system texts, restored before each prompt
         self._timeout = settings.llm_timeout_s
         self.lock = threading.Lock()
         # Free the model while the interpreter is whole: llama-cpp-python's own __del__ at
@@ -84,17 +84,27 @@ class LlamaCppLLM:
             close()
 
     def _start_from_system_text(self, messages: list[Message]) -> None:
-        """Put the system text in the KV cache: from the state saved next to the model, or
-        evaluated on its own and then saved (`rag.kvstate`). Either way the rest of the
-        prompt is evaluated after it in the same way, so answers do not depend on whether
-        a state was on disk."""
+        """Restore the evaluated system text of `messages` (`rag.kvstate`): from memory, else
+        from the state saved next to the model (the process's first prompt), else evaluated
+        on its own (and saved, for the first prompt). Either way the rest of the prompt is
+        evaluated after it in the same way, so answers depend on nothing but the prompt."""
         if not messages or messages[0].get("role") != "system":
             return
-        state = kvstate.state_file(self._path, self._engine, messages[:1])
-        if kvstate.load(self._llama, state):
+        system = messages[0]["content"]
+        head = self._heads.get(system)
+        if head is not None and kvstate.restore(self._llama, head):
             return
-        self._llama.create_chat_completion(messages=messages[:1], max_tokens=1, temperature=0.0, top_k=1)
-        kvstate.save(self._llama, state)
+        self._llama.reset()
+        state = kvstate.state_file(self._path, self._engine, messages[:1])
+        head = kvstate.load(self._llama, state) if not self._heads else None
+        if head is None:
+            self._llama.reset()
+            self._llama.create_chat_completion(messages=messages[:1], max_tokens=1, temperature=0.0, top_k=1)
+            head = kvstate.snapshot(self._llama)
+            if head is not None and not self._heads:
+                kvstate.save(head, state)
+        if head is not None:
+            self._heads[system] = head
 
     def count_tokens(self, text: str) -> int:
         return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
@@ -103,9 +113,7 @@ class LlamaCppLLM:
         with self.lock:
             deadline = time.monotonic() + self._timeout
             try:
-                if self._first:
-                    self._first = False
-                    self._start_from_system_text(messages)
+                self._start_from_system_text(messages)
                 chunks = self._llama.create_chat_completion(
                     messages=messages, max_tokens=max_tokens, temperature=0.0, top_k=1, stream=True, stop=stop or []
                 )

@@ -1,4 +1,5 @@
-"""The system text, evaluated once, is reused by the next process (marked `model`)."""
+"""The system text, evaluated once, is restored before each prompt and reused by the next
+process (marked `model`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rag import kvstate
-from rag.answer import build_messages
+from rag.answer import SYSTEM_RETRY, build_messages
 from rag.citations import Passage
 from rag.llm import LlamaCppLLM
 from rag.settings import Settings
@@ -34,9 +35,10 @@ def test_second_engine_starts_from_the_first_ones_state(
     restored: list[int] = []
     real_load = kvstate.load
 
-    def load(llama: object, path: Path) -> int:
-        restored.append(real_load(llama, path))
-        return restored[-1]
+    def load(llama: object, path: Path) -> kvstate.Head | None:
+        head = real_load(llama, path)
+        restored.append(len(head.ids) if head is not None else 0)
+        return head
 
     monkeypatch.setattr(kvstate, "load", load)
     first = _answer(settings)
@@ -49,6 +51,34 @@ def test_second_engine_starts_from_the_first_ones_state(
 
     saved.write_bytes(b"not a state")  # a damaged file is ignored: the system text is evaluated again
     assert _answer(settings) == first and restored[2] == 0
+
+
+@pytest.mark.model
+def test_an_answer_depends_only_on_its_prompt_not_on_the_prompts_before_it(
+    real_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """llama.cpp would reuse as much of the previous prompt as matches, and its sums depend
+    on where a prompt is split: each prompt starts instead from its own system text."""
+    model = tmp_path / "model.gguf"
+    model.symlink_to(real_settings.model_path)
+    llm = LlamaCppLLM(real_settings.with_(llm_model=str(model)))
+    starts: list[int] = []
+    real_restore = kvstate.restore
+    monkeypatch.setattr(kvstate, "restore", lambda llama, head: starts.append(real_restore(llama, head)) or starts[-1])
+    asked = build_messages("Avec quel pape Poutine a-t-il parlé ?", [PASSAGE], "fr")
+    same_passage = build_messages("Qui a parlé avec le pape Léon XIV ?", [PASSAGE], "fr")
+    retry = [{"role": "system", "content": SYSTEM_RETRY}, asked[1]]
+    try:
+        first = "".join(llm.stream(asked, max_tokens=24))
+        for before in (same_passage, retry):  # shares the passages; another system text
+            "".join(llm.stream(before, max_tokens=8))
+            assert "".join(llm.stream(asked, max_tokens=24)) == first
+    finally:
+        llm.close()
+    system = len(starts) and starts[0]
+    # Evaluated for the first prompt, restored for the next three; the retry's head evaluated once.
+    assert system > 50 and starts == [system, system, system]
+    assert "Léon XIV" in first
 
 
 def test_state_name_changes_with_what_the_state_depends_on(tmp_path: Path) -> None:

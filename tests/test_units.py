@@ -240,6 +240,28 @@ def test_durations_in_words_are_glossed_in_figures_for_the_model(text: str, show
     assert gloss(text) == shown
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("la sixième discussion", "la sixième (6th) discussion"),
+        ("la vingt-deuxième fois", "la vingt-deuxième (22nd) fois"),
+        ("sept morts et 113 blessés", "sept (7) morts et 113 blessés"),
+        ("trente-et-un soldats", "trente-et-un (31) soldats"),
+        ("un blessé, une victime", "un blessé, une victime"),  # articles as often as counts
+        ("le premier ministre", "le premier ministre"),
+        ("deux heures", "deux heures (2 h)"),  # a duration, glossed once
+    ],
+)
+def test_counts_and_ranks_in_words_are_glossed_for_english_questions(text: str, shown: str) -> None:
+    assert gloss(text, "en") == shown
+    assert gloss(text, "fr") == gloss(text)  # a French question reads them as written
+
+
+def test_copied_count_glosses_are_taken_out_but_passage_numbers_stay() -> None:
+    assert unglossed("The sixth (6th) call; seven (7) dead [1].") == "The sixth call; seven dead [1]."
+    assert unglossed("Monday (3); in 2025 (2025)") == "Monday (3); in 2025 (2025)"
+
+
 def test_the_model_reads_the_glossed_duration() -> None:
     p = Passage(1, "a.txt", 0, 39, "L'appel aurait duré une heure et quart.", "t", "2025-06-04", 1.0)
     prompt = build_messages("How long did the call last?", [p], "en")[-1]["content"]
