@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -28,7 +29,7 @@ from typing import Any
 from rag.chunking import sentence_spans
 from rag.lexical import analyze
 from rag.normalize import dates, durations, fold, name_key, numbers
-from rag.weekdays import annotate
+from rag.weekdays import MONTHS_EN, MONTHS_FR, annotate
 
 MARKER = re.compile(
     r"\s*(?:\[(?:passages?\s*|sources?\s*)?\d+(?:\s*(?:[,;]|et|and)\s*\d+)*\]"
@@ -39,6 +40,14 @@ _CLOCK = re.compile(r"\b(\d{1,2})[:h.]00\b")
 # "les deux hommes", "des deux côtés", "the two leaders": a pair already known (PAIR), not a count.
 _PAIR = re.compile(r"\b((?:les|des|aux|ces|the|these|those)\s+)(?:deux|two)\b", re.I)
 _POSSESSIVE = re.compile(r"['’]s$")
+# Ranks: "sixième", "2nd", "the second": they back a rank, never a count ("2 prisonniers").
+_RANK = re.compile(
+    r"\b(?:\d+(?:st|nd|rd|th|e|er|re|ème)|first|second|third|\w+th|premi[eè]re?|seconde?|\w+i[eè]me)s?\b", re.I
+)
+_MONTH = "|".join(MONTHS_EN + MONTHS_FR)
+_DATED_RANK = re.compile(
+    rf"\b(?:(?:{_MONTH})\s+\d+(?:st|nd|rd|th)|\d+(?:st|nd|rd|th|er|e)\s+(?:of\s+)?(?:{_MONTH}))\b", re.I
+)
 _DIGITS = re.compile(r"\d+(?:[ \u00a0\u202f.,]\d{3})*")
 _CAPITALISED = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w’'-]{2,}")
 _NOT_NAMES = {
@@ -106,11 +115,12 @@ class Facts:
     names: set[str] = field(default_factory=set)
     words: set[str] = field(default_factory=set)
     restated: set[str] = field(default_factory=set)  # a claim's names that the question itself gave
+    ranks: set[float] = field(default_factory=set)  # "sixième", "6th": a rank, not a count
     titled: set[str] = field(default_factory=set)  # a passage's names found only in its article's title
 
     @property
     def numeric(self) -> int:
-        return len(self.durations) + len(self.numbers) + len(self.days) + len(self.weekdays)
+        return len(self.durations) + len(self.numbers) + len(self.ranks) + len(self.days) + len(self.weekdays)
 
 
 def facts_of(text: str, *, doc_date: str | None = None, claim: bool = False) -> Facts:
@@ -122,21 +132,27 @@ def facts_of(text: str, *, doc_date: str | None = None, claim: bool = False) -> 
     """
     f = Facts()
     f.durations = {round(d, 1) for d in durations(text)}
-    spent = set(f.durations)
+    spent: Counter[float] = Counter(f.durations)  # each use of a figure in a date or duration spends one
     for d in f.durations:
-        spent |= {float(int(d // 60)), round(d % 60, 1), round(d / 60, 2)}
+        spent.update({float(int(d // 60)), round(d % 60, 1), round(d / 60, 2)})
     for mention in dates(text):
         if mention.month and mention.day:
             f.days.add((mention.month, mention.day))
-            spent |= {float(mention.day), float(mention.month), float(mention.year or 0)}
+            spent.update({float(mention.day), float(mention.month), float(mention.year or 0)})
         elif mention.year:
-            spent.add(float(mention.year))
+            spent[float(mention.year)] += 1
         if mention.weekday is not None:
             f.weekdays.add(mention.weekday)
     plain = _CLOCK.sub(r"\1", text)  # "10:00" is the hour 10, not the numbers 10 and 0
     plain, pairs = _PAIR.subn(r"\1", plain)
     written = {float(re.sub(r"\D", "", d)) for d in _DIGITS.findall(plain)}
-    f.numbers = {n for n in numbers(plain) if n not in spent and (not claim or n in written or n >= 2)}
+    ranks = [n for m in _RANK.finditer(_DATED_RANK.sub(" ", plain)) for n in numbers(m.group())]  # not "May 19th"
+    for n in numbers(_RANK.sub(" ", plain)):  # "le deuxième cycle ... lundi (2 juin)" still ranks a 2
+        if spent[n] > 0:
+            spent[n] -= 1
+        elif not claim or n in written or n >= 2:
+            f.numbers.add(n)
+    f.ranks = {n for n in ranks if not claim or n >= 2}
     if pairs or (not claim and 2.0 in f.numbers):  # a count of two also gives "the two"
         f.numbers.add(PAIR)
     if doc_date:
@@ -170,12 +186,15 @@ def without(claim: Facts, given: Facts) -> Facts:
         claim.names,
         claim.words,
         claim.names & given.names,
+        claim.ranks - given.ranks - given.numbers,
     )
 
 
 def support(claim: Facts, passage: Facts, passage_text: str) -> float:
     """0 when the passage contradicts or lacks a numeric fact; else how much it covers."""
     if not claim.durations <= passage.durations or not claim.numbers <= passage.numbers:
+        return 0.0
+    if not claim.ranks <= passage.ranks | passage.numbers:
         return 0.0
     if not claim.days <= passage.days or not claim.weekdays <= passage.weekdays:
         return 0.0
@@ -224,7 +243,8 @@ def _holds(asked: Facts, passage: Passage) -> bool:
     """`concerns`, for a question whose facts are already read."""
     held = passage_facts(passage)
     found = _names_in(asked, held, f"{passage.text} {passage.title}")
-    return bool(found or asked.days & held.days or asked.numbers & held.numbers or len(asked.words & held.words) >= 2)
+    counted = (asked.numbers | asked.ranks) & (held.numbers | held.ranks)
+    return bool(found or asked.days & held.days or counted or len(asked.words & held.words) >= 2)
 
 
 def restates(question: str, passage: Passage) -> bool:
@@ -247,11 +267,14 @@ def about(question: str, passages: Sequence[Passage]) -> bool:
     (False, True)
     """
     asked = facts_of(question, claim=True)
-    if not (asked.names or asked.days or asked.numbers):
+    if not (asked.names or asked.days or asked.numbers or asked.ranks):
         return True
     named = asked.names - {name_key(m) for m in _DEMONYM.findall(question)}
     if named:  # "Zelensky's visit to Denmark": a passage on other people's aid is about something else
-        return any(_holds(Facts(asked.durations, asked.numbers, asked.days, names=named), p) for p in passages)
+        return any(
+            _holds(Facts(asked.durations, asked.numbers, asked.days, names=named, ranks=asked.ranks), p)
+            for p in passages
+        )
     return any(_holds(asked, p) for p in passages)
 
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from rag.answer import build_messages
 from rag.chunking import chunk_text, sentence_spans
-from rag.citations import Passage, attribute
+from rag.citations import Passage, attribute, facts_of
 from rag.glosses import gloss, unglossed
 from rag.lexical import LexicalIndex, analyze
 from rag.safety import sanitize
@@ -102,6 +102,17 @@ def test_attribution_adds_a_missing_marker_and_drops_unsupported_numbers() -> No
     assert text == "Poutine a parlé avec le pape Léon XIV [1]."
     assert unsupported == 1
     assert [c.source for c in cites] == ["1.txt"]
+
+
+def test_a_rank_backs_a_rank_and_not_a_count() -> None:
+    """"Le deuxième cycle ... lundi (2 juin)" ranks a 2 (the date's 2 is a day): it backs
+    "the second round" and "Monday (2nd)", never "2 prisoners"; "May 19th" is a date."""
+    text = "Le deuxième cycle de négociations s'est tenu lundi à Istanbul, avec les deux parties."
+    ps = [Passage(1, "a.txt", 0, len(text), text, "", "2025-06-04", 1.0)]
+    for backed in ("The second round was held on Monday [1].", "Monday (2nd) [1]"):
+        assert attribute(backed, ps)[2] == 0, backed
+    assert attribute("2 prisoners were exchanged in Istanbul [1].", ps)[2] == 1
+    assert facts_of("They met on May 19th.", claim=True).ranks == set()
 
 
 def test_a_leading_name_must_be_in_the_cited_passage() -> None:
