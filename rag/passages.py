@@ -7,7 +7,8 @@ multilingual, so an English question finds its French sentence), word overlap,
 and whether they hold the kind of fact asked for (a duration for "how long",
 a date for "quand", a number for "combien", a name for "who"). When the question
 names a day ("l'appel du 3 juillet"), sentences of articles that neither date from
-that day nor mention it rank lower: they are about another call;
+that day nor mention it rank lower: they are about another call; so do, a little,
+sentences dated only in months the question does not name;
 adjacent chosen sentences of one chunk are merged back into one passage.
 
 Sentence vectors are the ones ingest wrote for sentence-level retrieval, read back
@@ -45,7 +46,12 @@ LEXICAL_WEIGHT = 0.3
 RANK_WEIGHT = 0.05
 TYPE_WEIGHT = 0.1
 DATE_WEIGHT = 0.3  # a sentence from an article about other days than the question's
+MONTH_WEIGHT = 0.1  # a sentence dated in other months than the question names ("18 mars" for "l'appel de juin")
 MIN_CHARS = 12
+_RELATIVE = re.compile(
+    r"\b(?:before|after|previous|prior|last|since|until|avant|apr[èe]s|pr[ée]c[ée]dent\w*|derni[eè]re?s?|depuis|jusqu)\b",
+    re.I,
+)
 # What kind of fact a question asks for, and how to see one in a sentence.
 _ASKS: dict[str, re.Pattern[str]] = {
     "duration": re.compile(r"\b(?:how long|combien de temps|dur[ée]e?|dur[ée]|lasted?|last)\b", re.I),
@@ -150,6 +156,7 @@ def focus(
     wanted = set(analyze(query))
     kinds = asked_kinds(query)
     asked_days = _days(query)
+    asked_months = set() if _RELATIVE.search(query) else _months(query)  # "the call before 19 May": another month
     elsewhere = _off_date(hits, asked_days)
     scored = []
     for s, d in zip(sentences, dense, strict=True):
@@ -157,6 +164,8 @@ def focus(
         fits = any(_answers(kind, annotate(s.text, hits[s.hit].chunk.date)) for kind in kinds)
         score = d + LEXICAL_WEIGHT * overlap + RANK_WEIGHT * hits[s.hit].score + TYPE_WEIGHT * fits
         score -= DATE_WEIGHT * (hits[s.hit].chunk.source in elsewhere)
+        months = _months(s.text)
+        score -= MONTH_WEIGHT * bool(asked_months and months and not months & asked_months)
         scored.append(_Sentence(s.hit, s.start, s.end, s.text, score))
     chosen: list[_Sentence] = []
     used = 0
@@ -173,6 +182,11 @@ def _days(text: str, date: str | None = None) -> set[tuple[int, int]]:
     and the day of `date` itself (an article's publication date)."""
     named = dates(f"{annotate(text, date)} {date}" if date else text)
     return {(m.month, m.day) for m in named if m.month and m.day}
+
+
+def _months(text: str) -> set[int]:
+    """The months `text` names, alone or in a date ("de juin", "le 18 mars")."""
+    return {m.month for m in dates(text) if m.month}
 
 
 def _off_date(hits: Sequence[Hit], asked: set[tuple[int, int]]) -> set[str]:

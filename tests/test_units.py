@@ -279,3 +279,22 @@ def test_the_model_reads_the_glossed_duration() -> None:
     assert "une heure et quart (1 h 15 min)" in prompt
     assert unglossed("It lasted 1 hour and 15 minutes (1 h 15 min) [1].") == "It lasted 1 hour and 15 minutes [1]."
     assert unglossed("L'appel (du 3 juillet) a duré 1 h [1].") == "L'appel (du 3 juillet) a duré 1 h [1]."
+
+
+def test_focus_prefers_sentences_not_dated_in_other_months_than_the_question_names() -> None:
+    """ "La conversation de juin": a sentence about the call of 18 March ranks below one
+    with no date; unless the question asks about another time ("avant", "before")."""
+    from rag.passages import focus
+    from rag.retrieval import Hit
+    from rag.store import StoredChunk
+
+    march = "La précédente conversation entre Poutine et Trump a eu lieu le 18 mars."
+    june = "Le Kremlin a jugé la conversation positive."
+    hits = [
+        Hit(StoredChunk("a-0", "a.txt", 0, len(march), march, "t", None), 1.0),
+        Hit(StoredChunk("b-0", "b.txt", 0, len(june), june, "t", None), 1.0),
+    ]
+    first = focus(hits, "Le Kremlin a-t-il jugé positive la conversation de juin entre Poutine et Trump ?")
+    assert first[0].source == "b.txt"
+    before = focus(hits, "Quand la conversation entre Poutine et Trump avant celle de juin a-t-elle eu lieu ?")
+    assert before[0].source == "a.txt"
