@@ -69,7 +69,7 @@ class LlamaCppLLM:
         self._engine = (
             f"llama-cpp-python {getattr(sys.modules['llama_cpp'], '__version__', '?')} n_ctx={settings.context_tokens}"
         )
-        self._heads: dict[str, kvstate.Head] = {}  # evaluated system texts, restored before each prompt
+        self._heads: dict[str, kvstate.Head | None] = {}  # evaluated system texts, restored before each prompt
         self._timeout = settings.llm_timeout_s
         self.lock = threading.Lock()
         # Free the model while the interpreter is whole: llama-cpp-python's own __del__ at
@@ -91,9 +91,10 @@ class LlamaCppLLM:
         if not messages or messages[0].get("role") != "system":
             return
         system = messages[0]["content"]
-        head = self._heads.get(system)
-        if head is not None and kvstate.restore(self._llama, head):
-            return
+        if system in self._heads:
+            head = self._heads[system]
+            if head is None or kvstate.restore(self._llama, head):  # None: this engine gives no state
+                return
         self._llama.reset()
         state = kvstate.state_file(self._path, self._engine, messages[:1])
         head = kvstate.load(self._llama, state) if not self._heads else None
@@ -103,8 +104,7 @@ class LlamaCppLLM:
             head = kvstate.snapshot(self._llama)
             if head is not None and not self._heads:
                 kvstate.save(head, state)
-        if head is not None:
-            self._heads[system] = head
+        self._heads[system] = head
 
     def count_tokens(self, text: str) -> int:
         return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))

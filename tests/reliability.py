@@ -241,6 +241,9 @@ class FakeLlama:
     def tokenize(self, text: bytes, add_bos: bool = False, special: bool = False) -> list[int]:
         return list(range(len(text.split())))
 
+    def reset(self) -> None:
+        """Forget the context (the fake keeps none)."""
+
     def create_chat_completion(self, messages: list[dict[str, str]], **kwargs: Any) -> Iterator[dict[str, Any]]:
         record = self.record
         with record.lock:
