@@ -29,7 +29,7 @@ from rag.lexical import analyze
 from rag.normalize import dates, durations, numbers
 from rag.retrieval import Hit
 from rag.store import Store
-from rag.weekdays import annotate
+from rag.weekdays import annotate, in_french
 
 # Sentences that address the model rather than report news: never shown to it.
 _INSTRUCTION = re.compile(
@@ -153,7 +153,7 @@ def focus(
         keys = [(hits[s.hit].chunk.id, s.start, s.end) for s in sentences]
         found = vectors.get(keys, [sentence_text(hits[s.hit].chunk.title, s.text) for s in sentences])
         dense = [sum(a * b for a, b in zip(query_vector, v, strict=True)) for v in found]
-    wanted = set(analyze(query))
+    wanted = set(analyze(in_french(query)))  # "the Friday talks" shares "vendredi" with its passage
     kinds = asked_kinds(query)
     asked_days = _days(query)
     asked_months = set() if _RELATIVE.search(query) else _months(query)  # "the call before 19 May": another month

@@ -94,3 +94,17 @@ def annotate(text: str, published: str | None, *, lang: str = "fr") -> str:
 def undoubled(answer: str) -> str:
     """`answer` with "Sunday (Sunday 1 June 2025)" written once: "Sunday 1 June 2025"."""
     return _DOUBLED.sub(r"\1 \2", answer)
+
+
+_ENGLISH_NAMES = dict(zip(WEEKDAYS_EN + MONTHS_EN, WEEKDAYS_FR + MONTHS_FR, strict=True))
+_ENGLISH = re.compile(r"\b(" + "|".join(_ENGLISH_NAMES) + r")\b")
+
+
+def in_french(text: str) -> str:
+    """English weekday and month names (capitalised, as English writes them) in French, so
+    that an English question shares them with French passages.
+
+    >>> in_french("Did the Friday talks in May end with a truce? It may.")
+    'Did the vendredi talks in mai end with a truce? It may.'
+    """
+    return _ENGLISH.sub(lambda m: _ENGLISH_NAMES[m.group(1)], text)

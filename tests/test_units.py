@@ -298,3 +298,17 @@ def test_focus_prefers_sentences_not_dated_in_other_months_than_the_question_nam
     assert first[0].source == "b.txt"
     before = focus(hits, "Quand la conversation entre Poutine et Trump avant celle de juin a-t-elle eu lieu ?")
     assert before[0].source == "a.txt"
+
+
+def test_focus_matches_english_weekdays_and_months_with_french_ones() -> None:
+    from rag.passages import focus
+    from rag.retrieval import Hit
+    from rag.store import StoredChunk
+
+    rubio = "Rubio a salué les accords conclus à Istanbul."
+    friday = "Les pourparlers se sont déroulés à Istanbul vendredi, sans aboutir à une trêve."
+    hits = [
+        Hit(StoredChunk("a-0", "a.txt", 0, len(rubio), rubio, "t", None), 1.0),
+        Hit(StoredChunk("b-0", "b.txt", 0, len(friday), friday, "t", None), 0.9),
+    ]
+    assert focus(hits, "Did the Friday talks in Istanbul end with a truce?")[0].source == "b.txt"
