@@ -49,7 +49,7 @@ DATE_WEIGHT = 0.3  # a sentence from an article about other days than the questi
 MONTH_WEIGHT = 0.1  # a sentence dated in other months than the question names ("18 mars" for "l'appel de juin")
 MIN_CHARS = 12
 _RELATIVE = re.compile(
-    r"\b(?:before|after|previous|prior|last|since|until|avant|apr[èe]s|pr[ée]c[ée]dent\w*|derni[eè]re?s?|depuis|jusqu)\b",
+    r"\b(?:before|after|previous|prior|since|until|avant|apr[èe]s|pr[ée]c[ée]dent\w*|derni[eè]re?s?|depuis|jusqu)\b",
     re.I,
 )
 # What kind of fact a question asks for, and how to see one in a sentence.
