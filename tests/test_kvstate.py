@@ -64,7 +64,12 @@ def test_an_answer_depends_only_on_its_prompt_not_on_the_prompts_before_it(
     llm = LlamaCppLLM(real_settings.with_(llm_model=str(model)))
     starts: list[int] = []
     real_restore = kvstate.restore
-    monkeypatch.setattr(kvstate, "restore", lambda llama, head: starts.append(real_restore(llama, head)) or starts[-1])
+
+    def restore(llama: object, head: kvstate.Head) -> int:
+        starts.append(real_restore(llama, head))
+        return starts[-1]
+
+    monkeypatch.setattr(kvstate, "restore", restore)
     asked = build_messages("Avec quel pape Poutine a-t-il parlé ?", [PASSAGE], "fr")
     same_passage = build_messages("Qui a parlé avec le pape Léon XIV ?", [PASSAGE], "fr")
     retry = [{"role": "system", "content": SYSTEM_RETRY}, asked[1]]
@@ -75,9 +80,8 @@ def test_an_answer_depends_only_on_its_prompt_not_on_the_prompts_before_it(
             assert "".join(llm.stream(asked, max_tokens=24)) == first
     finally:
         llm.close()
-    system = len(starts) and starts[0]
     # Evaluated for the first prompt, restored for the next three; the retry's head evaluated once.
-    assert system > 50 and starts == [system, system, system]
+    assert len(starts) == 3 and starts[0] > 50 and len(set(starts)) == 1
     assert "Léon XIV" in first
 
 
