@@ -8,8 +8,10 @@ and whether they hold the kind of fact asked for (a duration for "how long",
 a date for "quand", a number for "combien", a name for "who"). When the question
 names a day ("l'appel du 3 juillet"), sentences of articles that neither date from
 that day nor mention it rank lower: they are about another call; so do, a little,
-sentences dated only in months the question does not name;
-adjacent chosen sentences of one chunk are merged back into one passage.
+sentences dated only in months the question does not name. A chosen sentence keeps the
+one after it when that one opens on a demonstrative ("Ce sujet n'a pas été abordé",
+"Cela correspond à..."): it says something about what the chosen one reports.
+Adjacent chosen sentences of one chunk are merged back into one passage.
 
 Sentence vectors are the ones ingest wrote for sentence-level retrieval, read back
 from the index by id: focusing embeds nothing but the question.
@@ -48,6 +50,9 @@ TYPE_WEIGHT = 0.1
 DATE_WEIGHT = 0.3  # a sentence from an article about other days than the question's
 MONTH_WEIGHT = 0.1  # a sentence dated in other months than the question names ("18 mars" for "l'appel de juin")
 MIN_CHARS = 12
+# A sentence that refers back to the one before it ("Ce sujet", "Cette décision", "Cela", "This").
+_ANAPHOR = re.compile(r"(?:Ce|Cet|Cette|Ces|Cela|Ceci|This|These)\b")
+MAX_CONTINUATION_CHARS = 250
 _RELATIVE = re.compile(
     r"\b(?:before|after|previous|prior|since|until|avant|apr[èe]s|pr[ée]c[ée]dent\w*|derni[eè]re?s?|depuis|jusqu)\b",
     re.I,
@@ -174,7 +179,27 @@ def focus(
             continue
         chosen.append(s)
         used += len(s.text)
-    return _merge(chosen, hits)
+    return _merge(chosen + _continuations(chosen, scored, hits), hits)
+
+
+def _continuations(chosen: Sequence[_Sentence], scored: Sequence[_Sentence], hits: Sequence[Hit]) -> list[_Sentence]:
+    """For each chosen sentence, the next one of its chunk when it refers back to it
+    ("Cet entretien intervient après la suspension des livraisons d'armes." is followed by
+    "Ce sujet n'a pas été abordé lors de l'appel."): ranked just below it, outside the budget."""
+    taken = {(s.hit, s.start) for s in chosen}
+    following = {(s.hit, s.start): s for s in scored}
+    out = []
+    for s in chosen:
+        text = hits[s.hit].chunk.text
+        rest = text[s.end - hits[s.hit].chunk.start :]
+        start = s.end + len(rest) - len(rest.lstrip())
+        after = following.get((s.hit, start))
+        if after is None or (after.hit, after.start) in taken or len(after.text) > MAX_CONTINUATION_CHARS:
+            continue
+        if _ANAPHOR.match(after.text):
+            out.append(_Sentence(after.hit, after.start, after.end, after.text, s.score - 1e-6))
+            taken.add((after.hit, after.start))
+    return out
 
 
 def _days(text: str, date: str | None = None) -> set[tuple[int, int]]:

@@ -312,3 +312,28 @@ def test_focus_matches_english_weekdays_and_months_with_french_ones() -> None:
         Hit(StoredChunk("b-0", "b.txt", 0, len(friday), friday, "t", None), 0.9),
     ]
     assert focus(hits, "Did the Friday talks in Istanbul end with a truce?")[0].source == "b.txt"
+
+
+def test_focus_keeps_the_sentence_that_refers_back_to_a_chosen_one() -> None:
+    """ "Ce sujet n'a pas été abordé" says what the call did about the suspension: it comes
+    with the sentence about the suspension, and the yes/no verdict reads its negation."""
+    from rag.passages import focus
+    from rag.polarity import verdict
+    from rag.retrieval import Hit
+    from rag.store import StoredChunk
+
+    text = (
+        "Les deux présidents ont parlé de l'Ukraine pendant une heure. "
+        "Cet entretien intervient après la suspension de livraisons d'armes américaines. "
+        "Ce sujet n'a pas été abordé lors de l'appel. "
+        "Le Kremlin a publié un communiqué dans la soirée."
+    )
+    hits = [Hit(StoredChunk("a-0", "a.txt", 0, len(text), text, "t", None), 1.0)]
+    question = "La suspension des livraisons d'armes américaines a-t-elle été discutée ?"
+    passages = focus(hits, question, max_sentences=1, budget_chars=90)
+    assert passages[0].text.startswith("Cet entretien") and passages[0].text.endswith("lors de l'appel.")
+    assert verdict(question, passages[0].text) is False
+    assert text[passages[0].start : passages[0].end] == passages[0].text
+    # A chosen sentence followed by one that does not refer back stays alone.
+    alone = focus(hits, "Qu'a publié le Kremlin dans la soirée ?", max_sentences=1, budget_chars=60)
+    assert [p.text for p in alone] == ["Le Kremlin a publié un communiqué dans la soirée."]
