@@ -181,6 +181,10 @@ def _date_label(date: str | None, lang: str) -> str:
 
 
 _LABEL = re.compile(r"\s*\(article (?:du|of) \d{1,2} [^\W\d]+\)")
+# "Dans l'article du 3 juillet, ...": a header of ours as the answer's source, often another passage's.
+_LABEL_LEAD = re.compile(
+    r"^\s*(?:(?:dans|selon|d'apr[eè]s) l['’]article du|(?:in|according to) the article of) \d{1,2} [^\W\d]+,\s*", re.I
+)
 
 
 def unlabelled(answer: str) -> str:
@@ -188,8 +192,15 @@ def unlabelled(answer: str) -> str:
 
     >>> unlabelled("19 May (article of 17 May) [1]"), unlabelled("le 3 juillet (article du 3 juillet)")
     ('19 May [1]', 'le 3 juillet')
+    >>> unlabelled("Dans l'article du 3 juillet, le général a été tué à Korenevo [1].")
+    'Le général a été tué à Korenevo [1].'
     """
-    return _LABEL.sub("", answer)
+    text = _LABEL.sub("", answer)
+    lead = _LABEL_LEAD.match(text)
+    if lead and text[lead.end() :]:
+        rest = text[lead.end() :]
+        text = rest[0].upper() + rest[1:]
+    return text
 
 
 def _shown(passage: Passage, lang: str) -> str:
