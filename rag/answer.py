@@ -197,10 +197,8 @@ def unlabelled(answer: str) -> str:
     """
     text = _LABEL.sub("", answer)
     lead = _LABEL_LEAD.match(text)
-    if lead and text[lead.end() :]:
-        rest = text[lead.end() :]
-        text = rest[0].upper() + rest[1:]
-    return text
+    rest = text[lead.end() :] if lead else ""
+    return rest[0].upper() + rest[1:] if rest else text
 
 
 def _shown(passage: Passage, lang: str) -> str:

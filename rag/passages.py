@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.chunking import sentence_spans, sentence_text
 from rag.citations import Passage
@@ -190,15 +190,12 @@ def _continuations(chosen: Sequence[_Sentence], scored: Sequence[_Sentence], hit
     following = {(s.hit, s.start): s for s in scored}
     out = []
     for s in chosen:
-        text = hits[s.hit].chunk.text
-        rest = text[s.end - hits[s.hit].chunk.start :]
-        start = s.end + len(rest) - len(rest.lstrip())
-        after = following.get((s.hit, start))
+        rest = hits[s.hit].chunk.text[s.end - hits[s.hit].chunk.start :]
+        after = following.get((s.hit, s.end + len(rest) - len(rest.lstrip())))  # only whitespace between
         if after is None or (after.hit, after.start) in taken or len(after.text) > MAX_CONTINUATION_CHARS:
             continue
         if _ANAPHOR.match(after.text):
-            out.append(_Sentence(after.hit, after.start, after.end, after.text, s.score - 1e-6))
-            taken.add((after.hit, after.start))
+            out.append(replace(after, score=s.score - 1e-6))
     return out
 
 
