@@ -201,6 +201,38 @@ def unlabelled(answer: str) -> str:
     return rest[0].upper() + rest[1:] if rest else text
 
 
+# "Dans le passage 1, on trouve que ...", "According to passage [2], ...": the model names a
+# passage in words instead of ending with its marker.
+_PASSAGE_LEAD = re.compile(
+    r"^\s*(?:(?:dans|selon|d['’]apr[eè]s|in|according to|from)\s+)?(?:le |the )?passage\s*\[?(\d+)\]?\s*[,:]?\s*"
+    r"(?:(?:on (?:y )?(?:trouve|lit|voit|apprend)|il est (?:dit|indiqué|écrit)"
+    r"|(?:it|we) (?:says?|states?|reads?|learn|see)|says|states|indique|dit|précise|mentionne)"
+    r"\s+(?:que\s+|qu['’]|that\s+)?)?",
+    re.I,
+)
+_PASSAGE_NOTE = re.compile(r"\s*\((?:see |voir )?(?:le |the )?passage\s*\[?(\d+)\]?\)", re.I)
+
+
+def referenced(answer: str) -> str:
+    """The answer with a passage named in words turned into its marker.
+
+    >>> referenced("Dans le passage 1, on trouve que le général a été tué à Korenevo.")
+    'Le général a été tué à Korenevo [1].'
+    >>> referenced("According to passage [2], it lasted an hour."), referenced("It lasted an hour (passage 3).")
+    ('It lasted an hour [2].', 'It lasted an hour [3].')
+    """
+    text = _PASSAGE_NOTE.sub(lambda m: f" [{m.group(1)}]", answer)
+    lead = _PASSAGE_LEAD.match(text)
+    if not lead or lead.end() == len(text):
+        return text
+    rest = text[lead.end() :].strip()
+    rest = rest[0].upper() + rest[1:]
+    if MARKER.search(rest):
+        return rest
+    body = rest.rstrip(".!?… ")
+    return f"{body} [{lead.group(1)}]{rest[len(body):].strip()}"
+
+
 def _shown(passage: Passage, lang: str) -> str:
     """A passage as the model reads it: weekdays dated (in the question's language),
     durations in figures, nothing that renders."""
@@ -417,7 +449,7 @@ def answer_passages(question: str, passages: Sequence[Passage], *, settings: Set
 
 def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Passage]) -> Answer:
     """Sanitize the model's text, verify its citations, decide whether to abstain."""
-    safe = undoubled(unlabelled(unglossed(sanitize(raw)))).strip()
+    safe = undoubled(referenced(unlabelled(unglossed(sanitize(raw))))).strip()
     result = Answer(
         question=question,
         answer="",

@@ -15,10 +15,14 @@ otherwise answers "the first call" for "la sixième discussion".
 >>> gloss("Cet appel est la sixième discussion : sept morts et un blessé, deux heures.", "en")
 'Cet appel est la sixième (6th) discussion : sept (7) morts et un blessé, deux heures (2 h).'
 
-The model sometimes copies a gloss into its answer; `unglossed` takes it out again:
+The model sometimes copies a gloss into its answer; `unglossed` takes it out again.
+When the words it wrote before a copied figure say another number, the figure wins:
+the system read it from the passage, the model only copied the words, sometimes badly.
 
 >>> unglossed("The call lasted 1 hour (1 h) [1].")
 'The call lasted 1 hour [1].'
+>>> unglossed("The sixteenth (6th) call [1]."), unglossed("The sixth (6th) call [1].")
+('The 6th call [1].', 'The sixth call [1].')
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ _NUM = (
 _NUMBER = rf"{_NUM}(?:[- ](?:et[- ])?{_NUM})*"
 _COUNT = re.compile(rf"\b{_NUMBER}\b(?![- ]?\(|-|\s+(?:heures?|minutes?|quarts?\b|et\s+(?:quart|demie)))", re.I)
 _GLOSS = re.compile(r"\s*\((?:\d+ h(?: \d+ min)?|\d+ min)\)")
-_FIGURES = re.compile(r"\b([^\W\d_]+) \((\d+)(?:st|nd|rd|th)?\)")
+_FIGURES = re.compile(r"\b([^\W\d_]+) \((\d+)((?:st|nd|rd|th)?)\)")
 _ORDINAL = re.compile(
     r"\b(?:deux|trois|quatr|cinqu|six|sept|huit|neuv|dix|onz|douz|treiz|quatorz|quinz|seiz|vingt|trent|"
     r"quarant|cinquant|soixant)(?:[- ](?:et[- ])?\w+)*?i[èe]mes?\b",
@@ -94,6 +98,9 @@ def unglossed(answer: str) -> str:
     """`answer` without the glosses it copied from the passages."""
 
     def drop(m: re.Match[str]) -> str:  # "sixth (6th)", not "Monday (3)", a passage number
-        return m.group(1) if numbers(m.group(1)) == [float(m.group(2))] else m.group()
+        said = numbers(m.group(1))
+        if not said:
+            return m.group()
+        return m.group(1) if said == [float(m.group(2))] else m.group(2) + m.group(3)
 
     return _FIGURES.sub(drop, _GLOSS.sub("", answer))

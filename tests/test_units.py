@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.answer import build_messages
+from rag.answer import build_messages, finish
 from rag.chunking import chunk_text, sentence_spans
 from rag.citations import Passage, attribute, facts_of
 from rag.glosses import gloss, unglossed
@@ -271,6 +271,28 @@ def test_counts_and_ranks_in_words_are_glossed_for_english_questions(text: str, 
 def test_copied_count_glosses_are_taken_out_but_passage_numbers_stay() -> None:
     assert unglossed("The sixth (6th) call; seven (7) dead [1].") == "The sixth call; seven dead [1]."
     assert unglossed("Monday (3); in 2025 (2025)") == "Monday (3); in 2025 (2025)"
+
+
+def test_a_copied_rank_figure_wins_over_the_words_the_model_wrote_before_it() -> None:
+    """'sixième (6th)' was shown; the model wrote 'The sixteenth (6th) call': the figure is the passage's."""
+    text = "Cet appel est la sixième discussion téléphonique entre Poutine et Trump."
+    p = Passage(1, "a.txt", 0, len(text), text, "t", "2025-07-03", 1.0)
+    question = "Which Putin–Trump phone call was the one on 3 July?"
+    answer = finish(question, question, "en", "The sixteenth (6th) Putin–Trump phone call was on 3 July [1].", [p])
+    assert not answer.abstained and "6th" in answer.answer and "sixteenth" not in answer.answer
+    wrong = finish(question, question, "en", "The sixteenth Putin–Trump phone call was on 3 July [1].", [p])
+    assert wrong.abstained  # without the figure, the invented rank is still dropped
+
+
+def test_a_passage_named_in_words_becomes_its_marker() -> None:
+    text = "Des affrontements ont causé la mort du général Mikhaïl Goudkov lors d'une opération à Korenevo."
+    p = Passage(1, "a.txt", 0, len(text), text, "t", "2025-07-03", 1.0)
+    question = "Où le général Mikhaïl Goudkov a-t-il été tué ?"
+    raw = "Dans le passage 1, on trouve que des affrontements ont causé la mort du général à Korenevo."
+    answer = finish(question, question, "fr", raw, [p])
+    assert not answer.abstained
+    assert answer.answer == "Des affrontements ont causé la mort du général à Korenevo [1]."
+    assert answer.citations[0].source == "a.txt"
 
 
 def test_the_model_reads_the_glossed_duration() -> None:
