@@ -12,9 +12,10 @@ import re
 import time
 import unicodedata
 from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from rag import compound
 from rag.checking import polarity
 from rag.citations import MARKER, Citation, Passage, about, attribute, concerns, restates
 from rag.errors import InvalidQuestion
@@ -362,6 +363,17 @@ def stream(
     lang = language(text)
     retriever = _retriever(settings)
     llm = load_llm(settings)
+    how = None if history else compound.kind(text)
+    answer = (yield from _compound(text, lang, how, retriever, llm, settings, t0)) if how else None
+    if answer is None:
+        answer = yield from _single(text, lang, history, retriever, llm, settings, t0)
+    yield answer
+
+
+def _single(
+    text: str, lang: str, history: History | None, retriever: Retriever, llm: LLM, settings: Settings, t0: float
+) -> Generator[str, None, Answer]:
+    """One question: retrieve, focus, generate, verify (tokens yielded as they come)."""
     timings: dict[str, float] = {}
     query = standalone(text, history) if history else text
     timings["rewrite_s"] = time.perf_counter() - t0
@@ -380,7 +392,75 @@ def stream(
 
     answer = yield from generate(text, query, lang, passages, llm, settings, t0, wider=wider)
     answer.timings = {**timings, **answer.timings}
-    yield answer
+    return answer
+
+
+def _compound(
+    question: str, lang: str, how: str, retriever: Retriever, llm: LLM, settings: Settings, t0: float
+) -> Generator[str, None, Answer | None]:
+    """A difference, a total or two questions in one (`rag.compound`): the model splits it,
+    each part is answered alone, and the system joins them, computing the figure asked
+    for. None when the model did not split it (it is then answered as one question)."""
+    messages: list[Message] = [
+        {"role": "system", "content": compound.SYSTEM_SPLIT},
+        {"role": "user", "content": question},
+    ]
+    split = compound.parts(question, "".join(llm.stream(messages, max_tokens=120)))
+    if not split:
+        return None
+    answers = []
+    for n, part in enumerate(split):
+        if n:
+            yield "\n"
+        answers.append((yield from _single(part, lang, None, retriever, llm, settings, t0)))
+    return joined(question, lang, how, answers)
+
+
+def _closed(text: str) -> str:
+    """`text` ending with a full stop after its last marker, if it has no final punctuation.
+
+    >>> _closed("7 morts [1]"), _closed("Sept morts [1].")
+    ('7 morts [1].', 'Sept morts [1].')
+    """
+    return text if text.rstrip()[-1:] in ".!?…" else f"{text.rstrip()}."
+
+
+def joined(question: str, lang: str, how: str, answers: Sequence[Answer]) -> Answer:
+    """The answers to the parts of a compound question as one, their citations renumbered;
+    for a difference or a total, the figure computed from the values the two answers give.
+    It abstains when either part does.
+
+    >>> one = Answer("a", "Sept morts [1].", "fr", False, [Citation(1, "x.txt", 0, 10, "sept morts", 1.0)])
+    >>> two = Answer("b", "Deux morts [1].", "fr", False, [Citation(1, "y.txt", 0, 10, "deux morts", 1.0)])
+    >>> both = joined("Au total, combien de morts ?", "fr", "total", [one, two])
+    >>> both.answer, [(c.n, c.source) for c in both.citations]
+    ('Au total : 9. Sept morts [1]. Deux morts [2].', [(1, 'x.txt'), (2, 'y.txt')])
+    """
+    first, second = answers
+    result = Answer(
+        question=question,
+        answer=ABSTAIN[lang],
+        language=lang,
+        abstained=True,
+        standalone_question=" / ".join(a.question for a in answers),
+        raw_answer="\n".join(a.raw_answer for a in answers),
+        unsupported=sum(a.unsupported for a in answers),
+        retried=any(a.retried for a in answers),
+    )
+    result.timings = {**second.timings, "first_token_s": first.timings.get("first_token_s", 0.0)}
+    if first.abstained or second.abstained:
+        return result
+    offset = max(c.n for c in first.citations)  # markers run on: [1] [2], not [1] [5]
+    text = f"{_closed(first.answer)} {_closed(compound.renumbered(second.answer, offset))}"
+    if how in ("difference", "total"):
+        values = [compound.value(a.question, a.answer) for a in answers]
+        minutes = [bool(durations(MARKER.sub("", a.answer))) for a in answers]
+        if None not in values and minutes[0] == minutes[1]:
+            text = f"{compound.lead(how, lang, [v or 0.0 for v in values], minutes[0])} {text}"
+    result.answer, result.abstained = text, False
+    result.citations = first.citations + [replace(c, n=c.n + offset) for c in second.citations]
+    result.passages = first.passages + [replace(p, n=p.n + len(first.passages)) for p in second.passages]
+    return result
 
 
 def generate(

@@ -52,7 +52,7 @@ _DURATION = re.compile(
 )
 
 
-def _figures(minutes: float) -> str:
+def figures(minutes: float) -> str:
     hours, rest = divmod(round(minutes), 60)
     if not hours:
         return f"{rest} min"
@@ -85,7 +85,7 @@ def gloss(text: str, lang: str = "fr") -> str:
         found = durations(m.group())
         if len(found) != 1 or "moins" in m.group().lower():  # "moins le quart": left as written
             return m.group()
-        return f"{m.group()} ({_figures(found[0])})"
+        return f"{m.group()} ({figures(found[0])})"
 
     text = _DURATION.sub(add, text)
     if lang != "en":

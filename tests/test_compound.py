@@ -1,0 +1,86 @@
+"""Compound questions on the fake models: split by the model, each part answered alone, joined."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import rag.answer
+from rag import Settings, ask, ingest
+from rag.compound import SYSTEM_SPLIT
+from rag.documents import read_document
+from rag.fakes import FakeLLM
+from rag.llm import Message
+
+
+class SplittingLLM(FakeLLM):
+    """The fake model, and a scripted reply to the request to split a question."""
+
+    def __init__(self, split: str) -> None:
+        super().__init__()
+        self.split = split
+
+    def reply(self, messages: list[Message]) -> str:
+        return self.split if messages[0]["content"] == SYSTEM_SPLIT else super().reply(messages)
+
+
+@pytest.fixture
+def news(tmp_path: Path) -> Settings:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Le déraillement du train à Lyon a fait 7 morts, selon la préfecture.\n", "utf-8")
+    (corpus / "b.txt").write_text("La tempête à Brest a fait 2 morts dans la nuit de lundi.\n", "utf-8")
+    settings = Settings(corpus_dir=corpus, store_dir=tmp_path / "store", embedder="fake", llm="fake")
+    ingest(settings=settings)
+    return settings
+
+
+def _asked(settings: Settings, monkeypatch: pytest.MonkeyPatch, question: str, split: str) -> rag.Answer:
+    llm = SplittingLLM(split)
+    monkeypatch.setattr(rag.answer, "load_llm", lambda _settings: llm)
+    return ask(question, settings=settings)
+
+
+def test_a_total_is_computed_from_the_two_verified_answers(news: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    split = "1. Combien de morts a fait le déraillement du train à Lyon ?\n2. Combien de morts à Brest ?"
+    question = "Au total, combien de morts ont fait le train à Lyon et la tempête à Brest ?"
+    answer = _asked(news, monkeypatch, question, split)
+    assert not answer.abstained and answer.answer.startswith("Au total : 9. ")
+    assert [(c.n, c.source) for c in answer.citations] == [(1, "a.txt"), (2, "b.txt")]
+    assert "7 morts" in answer.answer and "[1]" in answer.answer and "[2]" in answer.answer
+    for c in answer.citations:
+        assert read_document(news.corpus_dir / c.source, news.corpus_dir).text[c.start : c.end] == c.text
+
+
+def test_a_difference_in_english(news: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    split = "How many morts did the train déraillement at Lyon make?\nHow many morts did the tempête at Brest make?"
+    question = "How many more morts did the train at Lyon make than the tempête at Brest?"
+    answer = _asked(news, monkeypatch, question, split)
+    assert not answer.abstained and answer.answer.startswith("The difference is 5:")
+
+
+def test_a_part_the_articles_do_not_answer_makes_the_whole_abstain(
+    news: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    split = "Combien de morts a fait le déraillement du train à Lyon ?\nCombien de blessés à Marseille hier ?"
+    answer = _asked(news, monkeypatch, "Au total, combien de victimes à Lyon et à Marseille ?", split)
+    assert answer.abstained and not answer.citations
+    assert answer.answer == rag.answer.ABSTAIN["fr"]
+
+
+def test_a_split_that_loses_a_name_is_not_used(news: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """'le premier' and 'le second' lost Lyon and Brest: the question is answered as one."""
+    split = "Combien de morts a fait le premier ?\nCombien de morts a fait le second ?"
+    llm = SplittingLLM(split)
+    monkeypatch.setattr(rag.answer, "load_llm", lambda _settings: llm)
+    answer = ask("Au total, combien de morts à Lyon et à Brest ?", settings=news)
+    assert len(llm.calls) >= 2 and llm.calls[1][0]["content"] != SYSTEM_SPLIT
+    assert "Au total :" not in answer.answer
+
+
+def test_a_plain_question_is_never_split(news: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    llm = SplittingLLM("never used ?\nnever used ?")
+    monkeypatch.setattr(rag.answer, "load_llm", lambda _settings: llm)
+    ask("Combien de morts a fait le déraillement du train à Lyon ?", settings=news)
+    assert all(call[0]["content"] != SYSTEM_SPLIT for call in llm.calls)
