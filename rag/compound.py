@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 from rag.citations import MARKER
 from rag.glosses import figures
+from rag.lexical import analyze
 from rag.normalize import dates, durations, fold, numbers
 from rag.weekdays import MONTHS_EN, MONTHS_FR
 
@@ -67,8 +68,10 @@ def parts(question: str, reply: str) -> list[str]:
     """The two questions of the model's `reply` (list markers and labels dropped), or []
     when it did not split `question` into two new questions.
 
-    >>> parts("Au total, combien de morts ?", "1. Combien de morts à Poltava ?\\n2. Combien de morts à Lipetsk ?")
-    ['Combien de morts à Poltava ?', 'Combien de morts à Lipetsk ?']
+    >>> parts("Au total, combien de morts à Poltava et à Lipetsk ?", "1. Morts à Poltava ?\\n2. Morts à Lipetsk ?")
+    ['Morts à Poltava ?', 'Morts à Lipetsk ?']
+    >>> parts("Au total, combien de prisonniers ?", "Combien de prisonniers en mai ?\\nCombien en juin ?")
+    []
     >>> parts("De combien l'appel de juin a-t-il été plus long que celui du 3 juillet ?",
     ...       "Quelle est la durée du premier appel ?\\nQuelle est la durée du second appel ?")
     []
@@ -83,6 +86,9 @@ def parts(question: str, reply: str) -> list[str]:
     said = fold(" ".join(found))
     if any(not re.search(rf"(?<!\w){re.escape(key)}(?!\w)", said) for key in _keys(question)):
         return []  # "Quelle est la durée du premier appel ?" lost "juin" and "3 juillet"
+    asked, first, second = set(analyze(question)), set(analyze(found[0])), set(analyze(found[1]))
+    if not (first - second) & asked or not (second - first) & asked:
+        return []  # each part must ask about something of the question the other does not
     return found
 
 

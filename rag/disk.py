@@ -82,7 +82,10 @@ def is_writing(settings: Settings) -> bool:
 # segment file instead of raising (chroma-core/chroma#7238, #6949, #7069). So before
 # this process first opens a store whose segment files it has not seen checked, a
 # child process opens it and runs a few queries; a crash there becomes a message.
-# A healthy check is remembered (by a digest of the segment files) in PROBED_FILE.
+# For `rag ingest` the child also adds a few vectors and deletes them again: a segment
+# left by a kill mid-flush can be read and queried, then crash the first add (seen in
+# the kill test). A healthy check is remembered (by a digest of the segment files) in
+# PROBED_FILE.
 _PROBED: set[str] = set()
 _SEGMENT_DIR = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _PROBED_LOCK = threading.Lock()
@@ -98,6 +101,12 @@ for col in client.list_collections():
         rng = random.Random(0)
         vectors = [[rng.gauss(0, 1) for _ in range(dim)] for _ in range(4)]
         col.query(query_embeddings=vectors, n_results=min(n, 100), include=["distances"])
+        if sys.argv[2] == "write":
+            ids = [f"__rag_probe_{i}__" for i in range(len(vectors))]
+            try:
+                col.add(ids=ids, embeddings=vectors)
+            finally:
+                col.delete(ids=ids)
 """
 
 
@@ -146,7 +155,7 @@ def check_segments(settings: Settings, *, writer: bool = False) -> None:
             return
         if not os.access(store_dir, os.W_OK):
             return  # Chroma cannot open a read-only store at all: `_client` explains that
-        failure = probe(store_dir)
+        failure = probe(store_dir, write=writer)
         if failure is None:
             _PROBED.add(key)
             with suppress(OSError):  # a read-only store is checked again next time
@@ -182,12 +191,17 @@ def mark_checked(settings: Settings) -> None:
             (settings.store_dir / PROBED_FILE).write_text(digest, encoding="utf-8")
 
 
-def probe(store_dir: Path, *, timeout_s: float = PROBE_TIMEOUT_S) -> str | None:
-    """None when a child process can open and query the store, else what went wrong."""
+def probe(store_dir: Path, *, write: bool = False, timeout_s: float = PROBE_TIMEOUT_S) -> str | None:
+    """None when a child process can open and query the store (and, with `write`, add and
+    delete a few vectors), else what went wrong."""
     env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", ANONYMIZED_TELEMETRY="False")
     try:
         done = subprocess.run(
-            [sys.executable, "-c", _PROBE, str(store_dir)], capture_output=True, text=True, timeout=timeout_s, env=env
+            [sys.executable, "-c", _PROBE, str(store_dir), "write" if write else "read"],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            env=env,
         )
     except (subprocess.TimeoutExpired, OSError):
         return None  # too slow to tell (a loaded machine) or no child process: do not block the user on it

@@ -33,8 +33,10 @@ from rag import (
     ingest,
     stream,
 )
+from rag.disk import probe
 from rag.fakes import FakeEmbedder, FakeLLM
 from rag.retrieval import Retriever
+from rag.store import Store
 
 FAILING_CLI = """
 import sys
@@ -266,6 +268,21 @@ def test_segfaulting_store_is_caught_by_the_probe_in_process(pristine: Settings,
     garble(segment(settings.store_dir) / "data_level0.bin", 0.05, 0.95)
     with pytest.raises(IndexIncompatible, match=r"damaged.*rm -rf"):
         Retriever.open(settings)
+
+
+def test_the_writers_probe_adds_and_deletes_and_leaves_a_sound_store_as_it_was(
+    pristine: Settings, tmp_path: Path
+) -> None:
+    """`rag ingest` checks that a child process can also add to the store (a segment a kill left
+    mid-flush can be queried, then crash the first add); the vectors it adds are gone after."""
+    shutil.copytree(pristine.store_dir, tmp_path / "store")
+    settings = pristine.with_(store_dir=tmp_path / "store")
+    before = Store(settings, FakeEmbedder().id, FakeEmbedder().dim)
+    ids, count, sentences = sorted(before.ids()), before.count(), before.sentences.count()
+    assert probe(settings.store_dir, write=True) is None
+    after = Store(settings, FakeEmbedder().id, FakeEmbedder().dim)
+    assert after.count() == count and sorted(after.ids()) == ids and after.sentences.count() == sentences
+    assert not any(i.startswith("__rag_probe") for i in after.ids())
 
 
 @pytest.mark.slow
