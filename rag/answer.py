@@ -17,7 +17,7 @@ from typing import Any
 
 from rag import compound
 from rag.checking import polarity
-from rag.citations import MARKER, Citation, Passage, about, attribute, concerns, restates
+from rag.citations import MARKER, Citation, Passage, about, attribute, concerns, restates, with_markers
 from rag.errors import InvalidQuestion
 from rag.glosses import gloss, unglossed
 from rag.lexical import analyze
@@ -228,10 +228,7 @@ def referenced(answer: str) -> str:
         return text
     rest = text[lead.end() :].strip()
     rest = rest[0].upper() + rest[1:]
-    if MARKER.search(rest):
-        return rest
-    body = rest.rstrip(".!?… ")
-    return f"{body} [{lead.group(1)}]{rest[len(body):].strip()}"
+    return rest if MARKER.search(rest) else with_markers(rest, [f"[{lead.group(1)}]"])
 
 
 def _shown(passage: Passage, lang: str) -> str:
@@ -260,9 +257,7 @@ def build_messages(
 
 def cite_evidence(answer: Answer, evidence: Passage) -> None:
     """A yes/no answer cites the passage its yes or no was read from, and only that one."""
-    text = " ".join(MARKER.sub("", answer.answer).split())
-    stripped = text.rstrip(".!?…")
-    answer.answer = f"{stripped} [1]{text[len(stripped) :]}"
+    answer.answer = with_markers(" ".join(MARKER.sub("", answer.answer).split()), ["[1]"])
     answer.citations = [
         Citation(
             1,
@@ -453,10 +448,9 @@ def joined(question: str, lang: str, how: str, answers: Sequence[Answer]) -> Ans
     offset = max(c.n for c in first.citations)  # markers run on: [1] [2], not [1] [5]
     text = f"{_closed(first.answer)} {_closed(compound.renumbered(second.answer, offset))}"
     if how in ("difference", "total"):
-        values = [compound.value(a.question, a.answer) for a in answers]
-        minutes = [bool(durations(MARKER.sub("", a.answer))) for a in answers]
-        if None not in values and minutes[0] == minutes[1]:
-            text = f"{compound.lead(how, lang, [v or 0.0 for v in values], minutes[0])} {text}"
+        one, two = (compound.value(a.question, a.answer) for a in answers)
+        if one is not None and two is not None and one[1] == two[1]:
+            text = f"{compound.lead(how, lang, [one[0], two[0]], one[1])} {text}"
     result.answer, result.abstained = text, False
     result.citations = first.citations + [replace(c, n=c.n + offset) for c in second.citations]
     result.passages = first.passages + [replace(p, n=p.n + len(first.passages)) for p in second.passages]

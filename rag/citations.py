@@ -363,7 +363,7 @@ def attribute(
                 doc_text = p.text[start - p.start : end - p.start]
                 citations.append(Citation(numbers_seen[key], p.source, start, end, doc_text, p.score, p.title, p.date))
             markers.append(f"[{numbers_seen[key]}]")
-        out.append(_with_markers(bare, markers))
+        out.append(with_markers(bare, markers))
     return " ".join(out), citations, unsupported
 
 
@@ -382,7 +382,12 @@ def _enough(claim: Facts, candidates: Sequence[tuple[Facts, Passage]]) -> list[P
     return chosen
 
 
-def _with_markers(sentence: str, markers: list[str]) -> str:
+def with_markers(sentence: str, markers: list[str]) -> str:
+    """`sentence` with `markers` before its final punctuation.
+
+    >>> with_markers("Il a duré une heure.", ["[2]"])
+    'Il a duré une heure [2].'
+    """
     if not markers:
         return sentence
     stripped = sentence.rstrip(".!?…")

@@ -100,21 +100,23 @@ def _keys(question: str) -> set[str]:
     return {fold(w) for w in names | months}
 
 
-def value(question: str, answer: str) -> float | None:
+def value(question: str, answer: str) -> tuple[float, bool] | None:
     """The one duration (in minutes) or, failing that, the one number that `answer` gives
-    beyond those of `question` (days and years of dates aside); None if not exactly one.
+    beyond those of `question` (days and years of dates aside), and whether `answer` states
+    a duration; None if not exactly one.
 
     >>> value("Combien de temps a duré l'appel ?", "Il a duré une heure et quart (1 h 15 min) [1].")
-    75.0
+    (75.0, True)
     >>> value("Combien de morts le 3 juin ?", "Sept morts le 3 juin [2]."), value("Combien ?", "3 ou 4 [1]")
-    (7.0, None)
+    ((7.0, False), None)
     """
     text = MARKER.sub("", answer)
-    found = set(durations(text)) - set(durations(question))
+    stated = set(durations(text))
+    found = stated - set(durations(question))
     if not found:
         dated = {float(x) for d in dates(text) for x in (d.day, d.year) if x is not None}
         found = set(numbers(text)) - set(numbers(question)) - dated
-    return found.pop() if len(found) == 1 else None
+    return (found.pop(), bool(stated)) if len(found) == 1 else None
 
 
 def lead(how: str, lang: str, values: Sequence[float], in_minutes: bool) -> str:
