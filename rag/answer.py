@@ -13,6 +13,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from rag import compound
@@ -377,13 +378,14 @@ def _single(
     hits = merge_hits([retriever.search(q, k=2 * settings.top_k) for q in queries], 2 * settings.top_k)
     timings["retrieval_s"] = time.perf_counter() - t1
     vector, vectors = retriever.query_vector(query), _sentence_vectors(settings, retriever)
-    passages = focus(hits, query, query_vector=vector, vectors=vectors, max_sentences=settings.top_k)
+    alone = (text, retriever.embedder.embed_query(text)) if history else None  # a follow-up's own words
+    shown = partial(focus, hits, query, query_vector=vector, vectors=vectors, follow_up=alone)
+    passages = shown(max_sentences=settings.top_k)
     timings["focus_s"] = time.perf_counter() - t1 - timings["retrieval_s"]
 
     def wider() -> list[Passage]:
         """For a second try: twice the sentences, in case the answer was not among the first."""
-        twice = {"max_sentences": 2 * settings.top_k, "budget_chars": 2 * BUDGET_CHARS}
-        return focus(hits, query, query_vector=vector, vectors=vectors, **twice)
+        return shown(max_sentences=2 * settings.top_k, budget_chars=2 * BUDGET_CHARS)
 
     answer = yield from generate(text, query, lang, passages, llm, settings, t0, wider=wider)
     answer.timings = {**timings, **answer.timings}

@@ -28,7 +28,7 @@ from typing import Any
 
 from rag.chunking import sentence_spans
 from rag.lexical import analyze
-from rag.normalize import dates, durations, fold, name_key, numbers
+from rag.normalize import counted, dates, durations, fold, name_key, numbers
 from rag.weekdays import MONTHS_EN, MONTHS_FR, annotate
 
 MARKER = re.compile(
@@ -48,6 +48,12 @@ _MONTH = "|".join(MONTHS_EN + MONTHS_FR)
 _DATED_RANK = re.compile(
     rf"\b(?:(?:{_MONTH})\s+\d+(?:st|nd|rd|th)|\d+(?:st|nd|rd|th|er|e)\s+(?:of\s+)?(?:{_MONTH}))\b", re.I
 )
+# Words after a number that make it a date or a duration, checked as such: not counts.
+_NOT_COUNTED = {
+    fold(w)
+    for w in MONTHS_EN + MONTHS_FR + "h heure heures min minute minutes seconde secondes jour jours semaine semaines "
+    "mois an ans annee annees hour hours second seconds day days week weeks month months year years".split()
+}
 _DIGITS = re.compile(r"\d+(?:[ \u00a0\u202f.,]\d{3})*")
 _CAPITALISED = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w’'-]{2,}")
 _NOT_NAMES = {
@@ -117,6 +123,8 @@ class Facts:
     restated: set[str] = field(default_factory=set)  # a claim's names that the question itself gave
     ranks: set[float] = field(default_factory=set)  # "sixième", "6th": a rank, not a count
     titled: set[str] = field(default_factory=set)  # a passage's names found only in its article's title
+    echoed: set[str] = field(default_factory=set)  # a claim's words that the question itself used
+    counts: set[tuple[float, str]] = field(default_factory=set)  # "sept morts": (7, "mort")
 
     @property
     def numeric(self) -> int:
@@ -153,6 +161,7 @@ def facts_of(text: str, *, doc_date: str | None = None, claim: bool = False) -> 
         elif not claim or n in written or n >= 2:
             f.numbers.add(n)
     f.ranks = {n for n in ranks if not claim or n >= 2}
+    f.counts = {(n, stem[0]) for n, word in counted(plain) if word not in _NOT_COUNTED and (stem := analyze(word))}
     if pairs or (not claim and 2.0 in f.numbers):  # a count of two also gives "the two"
         f.numbers.add(PAIR)
     if doc_date:
@@ -176,7 +185,8 @@ def without(claim: Facts, given: Facts) -> Facts:
     for "Rubio" and "Lavrov", not for the question's "19 May". Names the question gave are
     marked `restated`: when the claim adds names of its own, those are the ones a passage
     must hold ("the talks between Russians and Ukrainians were held in Istanbul" is backed
-    by "talks between Moscow and Kyiv ... in Istanbul"); words stay required as they are.
+    by "talks between Moscow and Kyiv ... in Istanbul"). The question's words are marked
+    `echoed`: a passage is not asked for them, but counts them when it holds them.
     """
     return Facts(
         claim.durations - given.durations,
@@ -187,6 +197,8 @@ def without(claim: Facts, given: Facts) -> Facts:
         claim.words,
         claim.names & given.names,
         claim.ranks - given.ranks - given.numbers,
+        echoed=claim.words & given.words,
+        counts=claim.counts,
     )
 
 
@@ -198,6 +210,9 @@ def support(claim: Facts, passage: Facts, passage_text: str) -> float:
         return 0.0
     if not claim.days <= passage.days or not claim.weekdays <= passage.weekdays:
         return 0.0
+    counted_there = {word for _, word in passage.counts}
+    if any(word in counted_there and (n, word) not in passage.counts for n, word in claim.counts):
+        return 0.0  # "3 morts" from "trois trains ... sept morts": the passage counts its dead otherwise
     names_found = _names_in(claim, passage, passage_text)
     words_found = claim.words & passage.words
     required = claim.names - claim.restated or claim.names
@@ -205,7 +220,9 @@ def support(claim: Facts, passage: Facts, passage_text: str) -> float:
         return 0.0
     if claim.restated and required != claim.names and not required & names_found - passage.titled:
         return 0.0  # the name the answer adds to the question's must be in the passage, not only its title
-    soft_total = 2 * len(claim.names) + len(claim.words)
+    # An English answer that restates an English question over a French passage: the words
+    # it echoes from the question count only where the passage has them.
+    soft_total = 2 * len(claim.names) + len(claim.words - (claim.echoed - words_found))
     soft = (2 * len(names_found) + len(words_found)) / soft_total if soft_total else 0.0
     if claim.numeric:  # every number, duration and date of the claim is in the passage
         return 0.6 + 0.4 * soft
@@ -340,15 +357,20 @@ def attribute(
     citations: list[Citation] = []
     out: list[str] = []
     unsupported = 0
-    for sentence in split_sentences(answer):
+    sentences = split_sentences(answer)
+    for i, sentence in enumerate(sentences):
         bare = MARKER.sub("", sentence).strip()
         if not re.search(r"\w", bare):  # a marker left after a closing quote: « ... russe." [1]. »
             continue
         claim = without(facts_of(bare, claim=True), given)
-        claim.names |= _leading_name(bare, known_names)
+        leading = _leading_name(bare, known_names)
+        claim.names |= leading
+        claim.restated |= leading & given.names  # "Putin and Trump said ...": the question named both
+        named = _named(sentence, sentences[i + 1] if i + 1 < len(sentences) else "")
         pairs = zip(pfacts, passages, strict=True)
         scored = sorted(((support(claim, pf, p.text), pf, p) for pf, p in pairs), key=lambda t: -t[0])
         close = [(pf, p) for score, pf, p in scored if score >= threshold and score >= scored[0][0] - 0.1]
+        close.sort(key=lambda t: t[1].n not in named)  # of passages that back it about as well, the model's
         chosen = _enough(claim, close)
         markers = []
         if not chosen:
@@ -365,6 +387,17 @@ def attribute(
             markers.append(f"[{numbers_seen[key]}]")
         out.append(with_markers(bare, markers))
     return " ".join(out), citations, unsupported
+
+
+def _named(sentence: str, following: str) -> set[int]:
+    """The passages the model cited for `sentence`, in it or in a marker standing alone after it
+    ("... space. [3]"): of the passages that back the sentence about as well, the one the model read it in.
+
+    >>> sorted(_named("Putin and Trump spoke of energy.", "[3]")), sorted(_named("Oui [1, 2].", "Non."))
+    ([3], [1, 2])
+    """
+    alone = following if not re.search(r"\w", MARKER.sub("", following)) else ""
+    return {int(n) for m in MARKER.finditer(sentence + alone) for n in re.findall(r"\d+", m.group())}
 
 
 def _enough(claim: Facts, candidates: Sequence[tuple[Facts, Passage]]) -> list[Passage]:

@@ -25,6 +25,9 @@ from rag.settings import Settings
 
 Message = dict[str, str]
 CONNECT_TIMEOUT_S = 5.0
+# llama.cpp's flash attention: prompts of ~300 tokens evaluate 6.5% faster on this 2-core
+# CPU (85.4 -> 91.0 tokens/s, 12 prompts of the eval set, interleaved, 2026-12-06).
+FLASH_ATTENTION = True
 
 
 class LLM(Protocol):
@@ -60,6 +63,7 @@ class LlamaCppLLM:
                 n_ctx=settings.context_tokens,
                 n_threads=settings.threads,
                 n_batch=512,
+                flash_attn=FLASH_ATTENTION,
                 verbose=False,
             )
         except Exception as exc:  # llama.cpp reports a bad file as ValueError or RuntimeError
@@ -68,6 +72,7 @@ class LlamaCppLLM:
         self._path = path
         self._engine = (
             f"llama-cpp-python {getattr(sys.modules['llama_cpp'], '__version__', '?')} n_ctx={settings.context_tokens}"
+            f" flash_attn={FLASH_ATTENTION}"
         )
         self._heads: dict[str, kvstate.Head | None] = {}  # evaluated system texts, restored before each prompt
         self._timeout = settings.llm_timeout_s

@@ -9,13 +9,17 @@ Pure standard library; shared by the answer checker and citation attribution.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["DateMention", "dates", "durations", "fold", "language", "mentions_name", "name_key", "numbers", "same_name"]
+__all__ = [
+    "DateMention", "counted", "dates", "durations", "fold", "language", "mentions_name", "name_key", "numbers",
+    "same_name",
+]  # fmt: skip
 
 _TRANS = str.maketrans({
     "\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u02bc": "'", "\u2032": "'",
@@ -193,6 +197,20 @@ def numbers(text: str) -> list[float]:
     [5000.0, 7.0, 6.0, 60000000000.0]
     """
     return [t for t in _tokens(text) if isinstance(t, float)]
+
+
+def counted(text: str) -> list[tuple[float, str]]:
+    """Each number directly followed by a word, with that word (folded): what it counts.
+
+    >>> counted("trois trains, avec un bilan de sept morts et 113 blessés")
+    [(3.0, 'trains'), (7.0, 'morts'), (113.0, 'blesses')]
+    """
+    tokens = _tokens(text)
+    return [
+        (t, w)
+        for t, w in itertools.pairwise(tokens)
+        if isinstance(t, float) and isinstance(w, str) and w[:1].isalpha()
+    ]
 
 
 # --- durations ---------------------------------------------------------------

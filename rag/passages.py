@@ -23,9 +23,10 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from rag.chunking import sentence_spans, sentence_text
-from rag.citations import Passage
+from rag.citations import Passage, facts_of
 from rag.embeddings import Embedder
 from rag.lexical import analyze
 from rag.normalize import dates, durations, numbers
@@ -143,8 +144,15 @@ def focus(
     vectors: SentenceVectors | None = None,
     max_sentences: int = MAX_SENTENCES,
     budget_chars: int = BUDGET_CHARS,
+    follow_up: tuple[str, Sequence[float] | None] | None = None,
 ) -> list[Passage]:
-    """The best sentences of `hits` for `query`, as numbered passages (best first)."""
+    """The best sentences of `hits` for `query`, as numbered passages (best first).
+
+    For a follow-up, `query` is the question with the turn it follows, and `follow_up` the
+    question alone with its vector: the sentences are then chosen from both rankings in
+    turn, since the earlier turn's words say what the question is about but crowd out
+    what it asks ("And on which platform did he then post ...?").
+    """
     sentences = [
         _Sentence(i, h.chunk.start + s, h.chunk.start + e, h.chunk.text[s:e])
         for i, h in enumerate(hits)
@@ -153,33 +161,63 @@ def focus(
     ]
     if sum(len(s.text) for s in sentences) <= budget_chars:
         max_sentences = len(sentences)
-    dense = [0.0] * len(sentences)
-    if vectors is not None and query_vector is not None:
+    found: list[list[float]] | None = None
+    if vectors is not None:
         keys = [(hits[s.hit].chunk.id, s.start, s.end) for s in sentences]
         found = vectors.get(keys, [sentence_text(hits[s.hit].chunk.title, s.text) for s in sentences])
+    rankings = [_scored(sentences, hits, query, query_vector, found)]
+    if follow_up is not None:
+        rankings.insert(0, _scored(sentences, hits, follow_up[0], follow_up[1], found))
+    best = {(s.hit, s.start): s for s in sorted((s for r in rankings for s in r), key=lambda s: s.score)}
+    chosen: list[_Sentence] = []
+    used = 0
+    for s in _interleaved([sorted(r, key=lambda s: -s.score) for r in rankings]):
+        if len(chosen) >= max_sentences or (chosen and used + len(s.text) > budget_chars):
+            continue
+        chosen.append(best[(s.hit, s.start)])
+        used += len(s.text)
+    return _merge(chosen + _continuations(chosen, list(best.values()), hits), hits)
+
+
+def _interleaved(rankings: Sequence[Sequence[_Sentence]]) -> list[_Sentence]:
+    """The rankings' sentences taken in turn (first of each, then second of each...), each once."""
+    seen: set[tuple[int, int]] = set()
+    out = []
+    for row in zip(*rankings, strict=True):
+        for s in row:
+            if (s.hit, s.start) not in seen:
+                seen.add((s.hit, s.start))
+                out.append(s)
+    return out
+
+
+def _scored(
+    sentences: Sequence[_Sentence],
+    hits: Sequence[Hit],
+    query: str,
+    query_vector: Sequence[float] | None,
+    found: Sequence[Sequence[float]] | None,
+) -> list[_Sentence]:
+    """`sentences` scored for `query`: similarity, shared terms, the kind of fact asked for,
+    the hit's score, less for articles and months the question is not about."""
+    dense = [0.0] * len(sentences)
+    if found is not None and query_vector is not None:
         dense = [sum(a * b for a, b in zip(query_vector, v, strict=True)) for v in found]
-    wanted = set(analyze(in_french(query)))  # "the Friday talks" shares "vendredi" with its passage
+    wanted = _terms(in_french(query))  # "the Friday talks" shares "vendredi" with its passage
     kinds = asked_kinds(query)
     asked_days = _days(query)
     asked_months = set() if _RELATIVE.search(query) else _months(query)  # "the call before 19 May": another month
     elsewhere = _off_date(hits, asked_days)
     scored = []
     for s, d in zip(sentences, dense, strict=True):
-        overlap = len(wanted & set(analyze(s.text))) / len(wanted) if wanted else 0.0
+        overlap = len(wanted & _terms(s.text)) / len(wanted) if wanted else 0.0
         fits = any(_answers(kind, annotate(s.text, hits[s.hit].chunk.date)) for kind in kinds)
         score = d + LEXICAL_WEIGHT * overlap + RANK_WEIGHT * hits[s.hit].score + TYPE_WEIGHT * fits
         score -= DATE_WEIGHT * (hits[s.hit].chunk.source in elsewhere)
         months = _months(s.text)
         score -= MONTH_WEIGHT * bool(asked_months and months and not months & asked_months)
         scored.append(_Sentence(s.hit, s.start, s.end, s.text, score))
-    chosen: list[_Sentence] = []
-    used = 0
-    for s in sorted(scored, key=lambda s: -s.score):
-        if len(chosen) >= max_sentences or (chosen and used + len(s.text) > budget_chars):
-            continue
-        chosen.append(s)
-        used += len(s.text)
-    return _merge(chosen + _continuations(chosen, scored, hits), hits)
+    return scored
 
 
 def _continuations(chosen: Sequence[_Sentence], scored: Sequence[_Sentence], hits: Sequence[Hit]) -> list[_Sentence]:
@@ -197,6 +235,18 @@ def _continuations(chosen: Sequence[_Sentence], scored: Sequence[_Sentence], hit
         if _ANAPHOR.match(after.text):
             out.append(replace(after, score=s.score - 1e-6))
     return out
+
+
+@lru_cache(maxsize=4096)
+def _terms(text: str) -> frozenset[str]:
+    """The stems of `text`, the counts it states in figures or words and its ranks, so that
+    "two dead" shares a term with "deux morts" (and not with "le deuxième cycle").
+
+    >>> sorted(_terms("Two dead in Poltava, the second strike"))
+    ['#2', '#2nd', 'dead', 'poltav', 'second', 'strik', 'two']
+    """
+    facts = facts_of(text)
+    return frozenset(analyze(text)) | {f"#{n:g}" for n in facts.numbers if n >= 0} | {f"#{n:g}nd" for n in facts.ranks}
 
 
 def _days(text: str, date: str | None = None) -> set[tuple[int, int]]:

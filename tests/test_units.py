@@ -105,7 +105,7 @@ def test_attribution_adds_a_missing_marker_and_drops_unsupported_numbers() -> No
 
 
 def test_a_rank_backs_a_rank_and_not_a_count() -> None:
-    """"Le deuxième cycle ... lundi (2 juin)" ranks a 2 (the date's 2 is a day): it backs
+    """ "Le deuxième cycle ... lundi (2 juin)" ranks a 2 (the date's 2 is a day): it backs
     "the second round" and "Monday (2nd)", never "2 prisoners"; "May 19th" is a date."""
     text = "Le deuxième cycle de négociations s'est tenu lundi à Istanbul, avec les deux parties."
     ps = [Passage(1, "a.txt", 0, len(text), text, "", "2025-06-04", 1.0)]
@@ -129,6 +129,97 @@ def test_a_leading_name_must_be_in_the_cited_passage() -> None:
     assert unsupported == 0 and [c.source for c in cites] == ["1.txt"]
     _, cites, unsupported = attribute("Strikes hit the city of Poltava, leaving two dead.", ps)
     assert unsupported == 0 and [c.source for c in cites] == ["1.txt"]
+
+
+def test_an_english_answer_that_restates_the_question_is_backed_by_the_french_passage_with_its_answer() -> None:
+    """The question's words the answer echoes ("hit by strikes that left two dead") cannot be
+    found in a French passage; they are not asked of it, but the name the answer adds is."""
+    poltava = "Les frappes ukrainiennes ont également touché la ville de Poltava, faisant deux morts."
+    other = "Des explosions ont fait dérailler trois trains, avec un bilan de sept morts."
+    ps = [
+        Passage(1, "a.txt", 0, len(other), other, "", None, 1.0),
+        Passage(2, "b.txt", 0, len(poltava), poltava, "", None, 0.9),
+    ]
+    question = (
+        "Which Ukrainian city was hit by strikes that left two dead, according to the article about the sixth call?"
+    )
+    answer = "{} was hit by strikes that left two dead, according to the article about the sixth call."
+    text, cites, unsupported = attribute(answer.format("Poltava"), ps, question=question)
+    assert unsupported == 0 and [c.source for c in cites] == ["b.txt"] and text.endswith("[1].")
+    assert attribute(answer.format("Kharkiv"), ps, question=question)[1] == []
+
+
+def test_of_passages_that_back_a_sentence_about_as_well_the_one_the_model_cited_is_kept() -> None:
+    """Two passages name Putin and Trump; the one the model read "energy and space" in (its
+    marker, even standing alone after the sentence) holds the answer in French words."""
+    texts = [
+        "Ce sujet n'a pas été abordé lors de l'appel entre Vladimir Poutine et Donald Trump.",
+        "Les deux dirigeants ont exprimé leur intérêt pour des projets communs dans l'énergie et l'espace.",
+    ]
+    ps = [Passage(i, f"{i}.txt", 0, len(t), t, "Poutine et Trump", None, 1.0) for i, t in enumerate(texts, 1)]
+    question = "In which fields did Putin and Trump say they wanted joint projects?"
+    answer = "Putin and Trump said they wanted joint projects in energy and space."
+    for marked in (f"{answer} [2]", f"{answer[:-1]} [2]."):
+        text, cites, _ = attribute(marked, ps, question=question)
+        assert [c.source for c in cites] == ["2.txt"] and text == f"{answer[:-1]} [1].", marked
+
+
+def test_focus_for_a_follow_up_shows_what_the_question_alone_asks_for() -> None:
+    """The earlier turn's words (Rubio, Lavrov) would fill the budget with the call; the
+    follow-up's own ranking brings the sentence about where he posted."""
+    from rag.passages import focus
+    from rag.retrieval import Hit
+    from rag.store import StoredChunk
+
+    text = (
+        "Marco Rubio, secrétaire d'État américain, a appelé le chef de la diplomatie russe Sergueï Lavrov "
+        "après les pourparlers. "
+        "Selon Moscou, Rubio et Lavrov ont parlé des pourparlers d'Istanbul et de l'échange de prisonniers. "
+        "Il est temps de mettre fin à cette guerre, a écrit Rubio sur X."
+    )
+    hits = [Hit(StoredChunk("a-0", "a.txt", 0, len(text), text, "t", None), 1.0)]
+    question = "Et sur quel réseau a-t-il écrit qu'il était temps de mettre fin à la guerre ?"
+    query = f"{question} (Qui Marco Rubio a-t-il appelé après les pourparlers ? Rubio a appelé Sergueï Lavrov.)"
+    assert [p.text[:11] for p in focus(hits, query, max_sentences=1)] == ["Marco Rubio"]
+    shown = focus(hits, query, max_sentences=1, follow_up=(question, None))
+    assert [p.text[-6:] for p in shown] == ["sur X."]
+
+
+def test_focus_matches_counts_in_words_across_languages_but_not_ranks() -> None:
+    """ "two dead" shares the count 2 with "deux morts", not with "le deuxième cycle"."""
+    from rag.passages import focus
+    from rag.retrieval import Hit
+    from rag.store import StoredChunk
+
+    texts = [
+        "Le deuxième cycle de pourparlers s'est tenu à Istanbul.",
+        "La ville de Poltava a été touchée, avec deux morts.",
+    ]
+    hits = [Hit(StoredChunk(f"{i}-0", f"{i}.txt", 0, len(t), t, "t", None), 1.0) for i, t in enumerate(texts)]
+    assert focus(hits, "Which city was hit, with two dead?", max_sentences=1, budget_chars=60)[0].source == "1.txt"
+
+
+def test_a_count_must_count_what_the_passage_counts() -> None:
+    """ "trois trains ... sept morts": the passage holds a 3 and counts its dead, so it backs
+    "7 morts" and "trois trains" but not "3 morts" (the model took the trains' number)."""
+    text = "Des explosions ont fait dérailler trois trains, avec un bilan de sept morts et 113 blessés."
+    ps = [Passage(1, "a.txt", 0, len(text), text, "", None, 1.0)]
+    for backed in (
+        "7 morts [1].",
+        "Trois trains ont déraillé [1].",
+        "Il y a eu 113 blessés [1].",
+        "Seven people died.",
+    ):
+        assert attribute(backed, ps)[2] == 0, backed
+    for wrong in ("3 morts [1].", "Il y a eu 7 blessés [1]."):
+        assert attribute(wrong, ps)[1:] == ([], 1), wrong
+    assert (
+        attribute(
+            "L'appel du 3 juillet a duré 1 heure.",
+            [Passage(1, "b.txt", 0, 40, "Le 3 juillet, un appel d'une heure.", "", None, 1.0)],
+        )[2]
+        == 0
+    )
 
 
 def test_a_word_that_only_opens_passage_sentences_is_not_a_name() -> None:
