@@ -28,7 +28,7 @@ from typing import Any
 
 from rag.chunking import sentence_spans
 from rag.lexical import analyze
-from rag.normalize import counted, dates, durations, fold, name_key, numbers
+from rag.normalize import counted, dates, durations, fold, language, name_key, numbers
 from rag.weekdays import MONTHS_EN, MONTHS_FR, annotate
 
 MARKER = re.compile(
@@ -186,7 +186,7 @@ def without(claim: Facts, given: Facts) -> Facts:
     marked `restated`: when the claim adds names of its own, those are the ones a passage
     must hold ("the talks between Russians and Ukrainians were held in Istanbul" is backed
     by "talks between Moscow and Kyiv ... in Istanbul"). The question's words are marked
-    `echoed`: a passage is not asked for them, but counts them when it holds them.
+    `echoed`: a passage in another language is not asked for them.
     """
     return Facts(
         claim.durations - given.durations,
@@ -202,8 +202,9 @@ def without(claim: Facts, given: Facts) -> Facts:
     )
 
 
-def support(claim: Facts, passage: Facts, passage_text: str) -> float:
-    """0 when the passage contradicts or lacks a numeric fact; else how much it covers."""
+def support(claim: Facts, passage: Facts, passage_text: str, *, across: bool = False) -> float:
+    """0 when the passage contradicts or lacks a numeric fact; else how much it covers.
+    `across`: the claim and the passage are in different languages."""
     if not claim.durations <= passage.durations or not claim.numbers <= passage.numbers:
         return 0.0
     if not claim.ranks <= passage.ranks | passage.numbers:
@@ -220,9 +221,10 @@ def support(claim: Facts, passage: Facts, passage_text: str) -> float:
         return 0.0
     if claim.restated and required != claim.names and not required & names_found - passage.titled:
         return 0.0  # the name the answer adds to the question's must be in the passage, not only its title
-    # An English answer that restates an English question over a French passage: the words
-    # it echoes from the question count only where the passage has them.
-    soft_total = 2 * len(claim.names) + len(claim.words - (claim.echoed - words_found))
+    # An English answer that restates an English question cannot find its words in a French
+    # passage: across languages, the words it echoes from the question count only where found.
+    unfound = claim.echoed - words_found if across else set()
+    soft_total = 2 * len(claim.names) + len(claim.words - unfound)
     soft = (2 * len(names_found) + len(words_found)) / soft_total if soft_total else 0.0
     if claim.numeric:  # every number, duration and date of the claim is in the passage
         return 0.6 + 0.4 * soft
@@ -352,6 +354,7 @@ def attribute(
     """
     given = facts_of(question) if question else Facts()
     pfacts = [passage_facts(p) for p in passages]
+    langs = [language(p.text) for p in passages]
     known_names = _mid_sentence_names(p.text for p in passages)
     numbers_seen: dict[tuple[str, int, int], int] = {}
     citations: list[Citation] = []
@@ -368,7 +371,11 @@ def attribute(
         claim.restated |= leading & given.names  # "Putin and Trump said ...": the question named both
         named = _named(sentence, sentences[i + 1] if i + 1 < len(sentences) else "")
         pairs = zip(pfacts, passages, strict=True)
-        scored = sorted(((support(claim, pf, p.text), pf, p) for pf, p in pairs), key=lambda t: -t[0])
+        lang = language(bare)
+        scored = sorted(
+            ((support(claim, pf, p.text, across=lang != pl), pf, p) for (pf, p), pl in zip(pairs, langs, strict=True)),
+            key=lambda t: -t[0],
+        )
         close = [(pf, p) for score, pf, p in scored if score >= threshold and score >= scored[0][0] - 0.1]
         close.sort(key=lambda t: t[1].n not in named)  # of passages that back it about as well, the model's
         chosen = _enough(claim, close)

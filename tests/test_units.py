@@ -147,6 +147,12 @@ def test_an_english_answer_that_restates_the_question_is_backed_by_the_french_pa
     text, cites, unsupported = attribute(answer.format("Poltava"), ps, question=question)
     assert unsupported == 0 and [c.source for c in cites] == ["b.txt"] and text.endswith("[1].")
     assert attribute(answer.format("Kharkiv"), ps, question=question)[1] == []
+    # In the passages' language the echoed words are still asked for: a passage naming
+    # Poltava for something else does not back a French answer about the strikes.
+    elsewhere = [Passage(1, "c.txt", 0, 40, "Le maire de Poltava a reçu des journalistes.", "", None, 1.0)]
+    question_fr = "Quelle ville ukrainienne a été touchée par des frappes faisant deux morts, selon l'article ?"
+    claim_fr = "Poltava a été touchée par des frappes faisant deux morts, selon l'article."
+    assert attribute(claim_fr, elsewhere, question=question_fr)[1] == []
 
 
 def test_of_passages_that_back_a_sentence_about_as_well_the_one_the_model_cited_is_kept() -> None:
