@@ -150,8 +150,8 @@ def focus(
 
     For a follow-up, `query` is the question with the turn it follows, and `follow_up` the
     question alone with its vector: the sentences are then chosen from both rankings in
-    turn, since the earlier turn's words say what the question is about but crowd out
-    what it asks ("And on which platform did he then post ...?").
+    turn, the question's own first, since the earlier turn's words say what it is about but
+    crowd out what it asks ("And on which platform did he then post ...?").
     """
     sentences = [
         _Sentence(i, h.chunk.start + s, h.chunk.start + e, h.chunk.text[s:e])
@@ -245,7 +245,7 @@ def _terms(text: str) -> frozenset[str]:
     >>> sorted(_terms("Two dead in Poltava, the second strike"))
     ['#2', '#2nd', 'dead', 'poltav', 'second', 'strik', 'two']
     """
-    facts = facts_of(text)
+    facts = facts_of(text)  # its numbers include a negative marker for "the two ...", a known pair
     return frozenset(analyze(text)) | {f"#{n:g}" for n in facts.numbers if n >= 0} | {f"#{n:g}nd" for n in facts.ranks}
 
 
