@@ -377,8 +377,8 @@ def _single(
     queries = search_queries(text, history)
     hits = merge_hits([retriever.search(q, k=2 * settings.top_k) for q in queries], 2 * settings.top_k)
     timings["retrieval_s"] = time.perf_counter() - t1
+    alone = (text, retriever.query_vector(text)) if history else None  # a follow-up's own words, searched last
     vector, vectors = retriever.query_vector(query), _sentence_vectors(settings, retriever)
-    alone = (text, retriever.embedder.embed_query(text)) if history else None  # a follow-up's own words
     shown = partial(focus, hits, query, query_vector=vector, vectors=vectors, follow_up=alone)
     passages = shown(max_sentences=settings.top_k)
     timings["focus_s"] = time.perf_counter() - t1 - timings["retrieval_s"]

@@ -48,12 +48,6 @@ _MONTH = "|".join(MONTHS_EN + MONTHS_FR)
 _DATED_RANK = re.compile(
     rf"\b(?:(?:{_MONTH})\s+\d+(?:st|nd|rd|th)|\d+(?:st|nd|rd|th|er|e)\s+(?:of\s+)?(?:{_MONTH}))\b", re.I
 )
-# Words after a number that make it a date or a duration, checked as such: not counts.
-_NOT_COUNTED = {
-    fold(w)
-    for w in MONTHS_EN + MONTHS_FR + "h heure heures min minute minutes seconde secondes jour jours semaine semaines "
-    "mois an ans annee annees hour hours second seconds day days week weeks month months year years".split()
-}
 _DIGITS = re.compile(r"\d+(?:[ \u00a0\u202f.,]\d{3})*")
 _CAPITALISED = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w’'-]{2,}")
 _NOT_NAMES = {
@@ -161,7 +155,7 @@ def facts_of(text: str, *, doc_date: str | None = None, claim: bool = False) -> 
         elif not claim or n in written or n >= 2:
             f.numbers.add(n)
     f.ranks = {n for n in ranks if not claim or n >= 2}
-    f.counts = {(n, stem[0]) for n, word in counted(plain) if word not in _NOT_COUNTED and (stem := analyze(word))}
+    f.counts = {(n, stem[0]) for n, word in counted(plain) if (stem := analyze(word))}
     if pairs or (not claim and 2.0 in f.numbers):  # a count of two also gives "the two"
         f.numbers.add(PAIR)
     if doc_date:

@@ -201,15 +201,16 @@ def numbers(text: str) -> list[float]:
 
 def counted(text: str) -> list[tuple[float, str]]:
     """Each number directly followed by a word, with that word (folded): what it counts.
+    A month or a unit of time after it makes a date or a duration, not a count.
 
-    >>> counted("trois trains, avec un bilan de sept morts et 113 blessés")
+    >>> counted("trois trains, avec un bilan de sept morts et 113 blessés, le 3 juillet, en 2 heures")
     [(3.0, 'trains'), (7.0, 'morts'), (113.0, 'blesses')]
     """
     tokens = _tokens(text)
     return [
         (t, w)
         for t, w in itertools.pairwise(tokens)
-        if isinstance(t, float) and isinstance(w, str) and w[:1].isalpha()
+        if isinstance(t, float) and isinstance(w, str) and w[:1].isalpha() and w not in _NOT_COUNTS
     ]
 
 
@@ -217,6 +218,10 @@ def counted(text: str) -> list[tuple[float, str]]:
 
 _HOUR = {"h", "heure", "heures", "hour", "hours", "hr", "hrs"}
 _MINUTE = {"min", "mins", "mn", "minute", "minutes"}
+_CALENDAR = _split(
+    "seconde secondes jour jours semaine semaines mois an ans annee annees second seconds day days week weeks "
+    "month months year years"
+)
 _HALF, _QUARTER = {"demi", "demie", "half"}, {"quart", "quarts", "quarter", "quarters"}
 
 
@@ -297,6 +302,7 @@ class DateMention:
 
 _MONTHS_FR = _split("janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre")
 _MONTHS_EN = _split("january february march april may june july august september october november december")
+_NOT_COUNTS = {*_HOUR, *_MINUTE, *_CALENDAR, *_MONTHS_FR, *_MONTHS_EN}  # what `counted` leaves to dates and durations
 _ABBR_FR = _split("janv fevr mars avr mai juin juil aout sep oct nov dec")
 _ABBR_EN = _split("jan feb mar apr may jun jul aug sep oct nov dec")
 _MONTH = {n: k % 12 + 1 for k, n in enumerate(_MONTHS_FR + _MONTHS_EN + _ABBR_FR + _ABBR_EN)} | {"sept": 9}
