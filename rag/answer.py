@@ -18,9 +18,10 @@ from typing import Any
 
 from rag import compound
 from rag.checking import polarity
+from rag.chunking import sentence_spans
 from rag.citations import MARKER, Citation, Passage, about, attribute, concerns, restates, with_markers
 from rag.errors import InvalidQuestion
-from rag.glosses import gloss, unglossed
+from rag.glosses import figures, gloss, unglossed
 from rag.lexical import analyze
 from rag.llm import LLM, Message, load_llm
 from rag.normalize import dates, durations, fold, language, numbers
@@ -373,15 +374,8 @@ def _single(
     timings: dict[str, float] = {}
     query = standalone(text, history) if history else text
     timings["rewrite_s"] = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    queries = search_queries(text, history)
-    hits = merge_hits([retriever.search(q, k=2 * settings.top_k) for q in queries], 2 * settings.top_k)
-    timings["retrieval_s"] = time.perf_counter() - t1
-    alone = (text, retriever.query_vector(text)) if history else None  # a follow-up's own words, searched last
-    vector, vectors = retriever.query_vector(query), _sentence_vectors(settings, retriever)
-    shown = partial(focus, hits, query, query_vector=vector, vectors=vectors, follow_up=alone)
+    shown = _focuser(text, query, history, retriever, settings, timings)
     passages = shown(max_sentences=settings.top_k)
-    timings["focus_s"] = time.perf_counter() - t1 - timings["retrieval_s"]
 
     def wider() -> list[Passage]:
         """For a second try: twice the sentences, in case the answer was not among the first."""
@@ -392,25 +386,93 @@ def _single(
     return answer
 
 
+def _focuser(
+    text: str, query: str, history: History | None, retriever: Retriever, settings: Settings, timings: dict[str, float]
+) -> Callable[..., list[Passage]]:
+    """Retrieve for `query` (a follow-up: also for its conversation); the passages to show
+    come from the returned function's `focus` on the hits, so that a retry can ask for more."""
+    t1 = time.perf_counter()
+    queries = search_queries(text, history)
+    hits = merge_hits([retriever.search(q, k=2 * settings.top_k) for q in queries], 2 * settings.top_k)
+    timings["retrieval_s"] = time.perf_counter() - t1
+    alone = (text, retriever.query_vector(text)) if history else None  # a follow-up's own words, searched last
+    vector, vectors = retriever.query_vector(query), _sentence_vectors(settings, retriever)
+    shown = partial(focus, hits, query, query_vector=vector, vectors=vectors, follow_up=alone)
+    timings["focus_s"] = time.perf_counter() - t1 - timings["retrieval_s"]
+    return shown
+
+
+def _length(part: str, retriever: Retriever, settings: Settings) -> tuple[float, Passage, int, int] | None:
+    """The length `part` ("How long did the 3 July call last?") asks for, read from the
+    first passage sentence, in the order they would be shown, that states exactly one, in a
+    passage about what `part` names (`rag.citations.about`); None if the first one states
+    several or none does (then in twice as many sentences, as a retry would show). With the
+    passage and the sentence's offsets in its document."""
+    shown = _focuser(part, part, None, retriever, settings, {})
+    for passages in (
+        shown(max_sentences=settings.top_k),
+        shown(max_sentences=2 * settings.top_k, budget_chars=2 * BUDGET_CHARS),
+    ):
+        for p in passages:
+            if not about(part, [p]):
+                continue
+            for s, e in sentence_spans(p.text):
+                found = set(durations(p.text[s:e]))
+                if found:
+                    return (found.pop(), p, p.start + s, p.start + e) if len(found) == 1 else None
+    return None
+
+
+def _lengths(
+    question: str, lang: str, how: str, split: list[str], longer: bool, retriever: Retriever, settings: Settings
+) -> Answer | None:
+    """A difference or comparison of two lengths, read by the system from the sentence that
+    states each (cited), with no generation; None unless both are found, in two sentences."""
+    read = [_length(part, retriever, settings) for part in split]
+    if None in read or len({(r[1].source, r[2]) for r in read if r}) < 2:
+        return None
+    values = [r[0] for r in read if r]
+    citations = [
+        Citation(n, p.source, start, end, p.text[start - p.start : end - p.start], p.score, p.title, p.date)
+        for n, (_, p, start, end) in enumerate((r for r in read if r), 1)
+    ]
+    against = "contre" if lang == "fr" else "against"
+    lead = compound.lead(how, lang, values, "minutes", longer)
+    text = f"{lead} {figures(values[0])} [1] {against} {figures(values[1])} [2]."
+    return Answer(question, text, lang, False, citations, standalone_question=" / ".join(split))
+
+
 def _compound(
     question: str, lang: str, how: str, retriever: Retriever, llm: LLM, settings: Settings, t0: float
 ) -> Generator[str, None, Answer | None]:
-    """A difference, a total or two questions in one (`rag.compound`): the model splits it,
-    each part is answered alone, and the system joins them, computing the figure asked
-    for. None when the model did not split it (it is then answered as one question)."""
-    messages: list[Message] = [
-        {"role": "system", "content": compound.SYSTEM_SPLIT},
-        {"role": "user", "content": question},
-    ]
-    split = compound.parts(question, "".join(llm.stream(messages, max_tokens=120)))
-    if not split:
+    """A difference, a total, a comparison or two questions in one (`rag.compound`): split by
+    its shape or by the model, each part answered alone, and joined by the system, which
+    computes the figure or the yes/no asked for. None when it could not be split, or a
+    comparison's two lengths could not be read (it is then answered as one question)."""
+    ruled = compound.rule_parts(question, lang)
+    if ruled:
+        split, unit, longer = ruled
+    else:
+        messages: list[Message] = [
+            {"role": "system", "content": compound.SYSTEM_SPLIT},
+            {"role": "user", "content": question},
+        ]
+        split = compound.parts(question, "".join(llm.stream(messages, max_tokens=120)))
+        unit, longer = "", True
+    if not split or (how == "compare" and not ruled):
         return None
+    if unit == "minutes":
+        read = _lengths(question, lang, how, split, longer, retriever, settings)
+        if read:
+            read.timings = {"first_token_s": time.perf_counter() - t0, "total_s": time.perf_counter() - t0}
+            yield read.answer
+            return read
     answers = []
     for n, part in enumerate(split):
         if n:
             yield "\n"
         answers.append((yield from _single(part, lang, None, retriever, llm, settings, t0)))
-    return joined(question, lang, how, answers)
+    return joined(question, lang, how, answers, unit=unit, longer=longer)
 
 
 def _closed(text: str) -> str:
@@ -422,10 +484,13 @@ def _closed(text: str) -> str:
     return text if text.rstrip()[-1:] in ".!?…" else f"{text.rstrip()}."
 
 
-def joined(question: str, lang: str, how: str, answers: Sequence[Answer]) -> Answer:
+def joined(
+    question: str, lang: str, how: str, answers: Sequence[Answer], *, unit: str = "", longer: bool = True
+) -> Answer | None:
     """The answers to the parts of a compound question as one, their citations renumbered;
-    for a difference or a total, the figure computed from the values the two answers give.
-    It abstains when either part does.
+    for a difference or a total, the figure computed from the values the two answers give
+    (`unit`: what they measure, '' when the model split the question), for a comparison the
+    yes or no (None when its two lengths cannot be read). It abstains when either part does.
 
     >>> one = Answer("a", "Sept morts [1].", "fr", False, [Citation(1, "x.txt", 0, 10, "sept morts", 1.0)])
     >>> two = Answer("b", "Deux morts [1].", "fr", False, [Citation(1, "y.txt", 0, 10, "deux morts", 1.0)])
@@ -446,17 +511,30 @@ def joined(question: str, lang: str, how: str, answers: Sequence[Answer]) -> Ans
     )
     result.timings = {**second.timings, "first_token_s": first.timings.get("first_token_s", 0.0)}
     if first.abstained or second.abstained:
-        return result
+        return None if how == "compare" else result
     offset = max(c.n for c in first.citations)  # markers run on: [1] [2], not [1] [5]
     text = f"{_closed(first.answer)} {_closed(compound.renumbered(second.answer, offset))}"
-    if how in ("difference", "total"):
-        one, two = (compound.value(a.question, a.answer) for a in answers)
-        if one is not None and two is not None and one[1] == two[1]:
-            text = f"{compound.lead(how, lang, [one[0], two[0]], one[1])} {text}"
+    values = _values(answers, unit)
+    if values:
+        text = f"{compound.lead(how, lang, values[0], values[1], longer)} {text}"
+    elif how == "compare":
+        return None
     result.answer, result.abstained = text, False
     result.citations = first.citations + [replace(c, n=c.n + offset) for c in second.citations]
     result.passages = first.passages + [replace(p, n=p.n + len(first.passages)) for p in second.passages]
     return result
+
+
+def _values(answers: Sequence[Answer], unit: str) -> tuple[list[float], str] | None:
+    """The two values the answers give and what they measure, if both give one of the same
+    kind (two lengths when `unit` is 'minutes', two years for 'years')."""
+    if unit == "years":
+        years = [compound.year(a.question, a.answer) for a in answers]
+        return ([y for y in years if y is not None], "years") if None not in years else None
+    one, two = (compound.value(a.question, a.answer) for a in answers)
+    if one is None or two is None or one[1] != two[1] or (unit == "minutes" and not one[1]):
+        return None
+    return [one[0], two[0]], "minutes" if one[1] else "count"
 
 
 def generate(

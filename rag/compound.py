@@ -15,6 +15,13 @@ answers stay in the result, with their citations, so the figure can be checked.
 'both'
 >>> kind("Qui a appelé Lavrov et quand ?") is None
 True
+
+The common shapes are split without the model, which often drops a date or a name when it
+rewrites ("the first call" for "the call of early June"): a difference, a comparison or a
+total of two call lengths ("Was the June call longer than the one on 3 July?"), the years
+between two events, and a total over two places or events named with the same preposition
+("in the derailments and in the strikes"). `rule_parts` gives the two questions as asked
+of each side; anything else goes to the model.
 """
 
 from __future__ import annotations
@@ -38,6 +45,45 @@ _TOTAL = re.compile(r"\b(?:au total|en tout|au cumul|in total|altogether|combine
 # Two full questions joined: "Which official ..., and which minister described ...?"
 _BOTH = re.compile(rf"^\W*{_WH}\b.+(?:,\s*|\s)(?:and|et)\s+{_WH}\s+(?:\S+\s+){{3,}}", re.I)
 
+# A quantity compared between two things: "De combien de minutes X a-t-il été plus long que Y ?",
+# "How many minutes longer was X than Y?", "X a-t-il duré plus longtemps que Y ?", "Was X shorter than Y?"
+_VERB_FR = r"(?:a-t-(?:il|elle)|ont-(?:ils|elles)|est-(?:il|elle)|sont-(?:ils|elles)|a|ont|est|sont)"
+_LONG_FR = r"(?P<sign>plus|moins)\s+(?P<adj>longs?|longues?|courts?|courtes?|longtemps)"
+_THAN_FR = r"\s+qu(?:e\s+|['’])(?P<y>.+?)\s*\?*\s*$"
+_SHAPES = [
+    ("difference", re.compile(
+        rf"^\s*de combien(?: de (?P<unit>minutes|heures|temps))?\s+(?P<x>.+?)\s+{_VERB_FR}\s+(?:été|duré)\s+"
+        rf"{_LONG_FR}{_THAN_FR}", re.I)),
+    ("difference", re.compile(
+        r"^\s*how (?:many (?:more )?(?P<unit>minutes|hours)|much) (?P<adj>longer|shorter)? ?(?:was|were|did|is) "
+        r"(?P<x>.+?)(?: last| take)?(?: (?P<adj2>longer|shorter))? than (?P<y>.+?)\s*\?*\s*$", re.I)),
+    ("compare", re.compile(
+        rf"^\s*(?:est-ce que\s+)?(?P<x>.+?)\s+{_VERB_FR}\s+(?:été|duré)\s+{_LONG_FR}{_THAN_FR}", re.I)),
+    ("compare", re.compile(
+        r"^\s*(?:(?:was|were) (?P<x>.+?)|did (?P<x2>.+?) last) (?P<adj>longer|shorter) than (?P<y>.+?)\s*\?*\s*$",
+        re.I)),
+    ("years", re.compile(
+        r"^\s*combien d['’]années (?:se sont écoulées |s['’]est-il écoulé |séparent |y a-t-il )?(?:entre )?"
+        r"(?P<x>.+?) et (?P<y>(?:l['’]|le |la |les |un |une ).+?)\s*\?*\s*$", re.I)),
+    ("years", re.compile(
+        r"^\s*how many years (?:passed |elapsed |went by |were there |separate |lie )?between "
+        r"(?P<x>.+?) and (?P<y>(?:the |a |an ).+?)\s*\?*\s*$", re.I)),
+]  # fmt: skip
+# A total over two things named with the same preposition: "... in the derailments and in the strikes?"
+_OVER = re.compile(
+    r"^(?P<pre>.*?\s)(?P<prep>pour|dans|lors de|à|in|at|for|during)\s+(?P<a>.+?),?\s+(?:et|and)\s+(?P=prep)\s+"
+    r"(?P<b>.+?)\s*\?*\s*$", re.I)  # fmt: skip
+_PRONOUN = re.compile(r"^(?:celui|celle|ceux|celles|the one|the ones|that|those|one)\b\s*", re.I)
+_ARTICLE = re.compile(r"^(?:l['’]|le |la |les |un |une |the |a |an |their |leur |leurs )", re.I)
+_PREPOSITION_FR = re.compile(r"\s(?:de|du|des|d['’]|entre|où|qui|que|à|au|en|avec|sur|pour|lors)(?=\s|\w)", re.I)
+_PREPOSITION_EN = re.compile(r"\s(?:between|on|of|in|with|at|from|during|where|that|which|when|about)\s", re.I)
+STEMS = {
+    ("minutes", "fr"): "Combien de temps a duré {x} ?",
+    ("minutes", "en"): "How long did {x} last?",
+    ("years", "fr"): "En quelle année a eu lieu {x} ?",
+    ("years", "en"): "In which year did {x} take place?",
+}
+
 SYSTEM_SPLIT = (
     "Split the user's question into the two simple questions it is made of, in the language of the question: "
     "one per line, nothing else. Each must make sense alone: repeat the names and dates instead of words such "
@@ -56,12 +102,72 @@ LEAD = {
 
 
 def kind(question: str) -> str | None:
-    """'difference', 'total' or 'both' when `question` is made of two, else None."""
+    """'difference', 'total', 'compare' (a yes/no over two lengths) or 'both' when `question`
+    is made of two, else None."""
+    shape = _shape(question)
+    if shape:
+        return "difference" if shape[0] == "years" else shape[0]
     if _DIFFERENCE.search(question):
         return "difference"
     if _TOTAL.search(question):
         return "total"
     return "both" if _BOTH.search(question) else None
+
+
+def _shape(question: str) -> tuple[str, re.Match[str]] | None:
+    for how, pattern in _SHAPES:
+        m = pattern.search(question)
+        if m and not durations(m["y"]):  # "longer than an hour": one length, asked as one question
+            return how, m
+    return None
+
+
+def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
+    """The two questions of a compound `question` of a common shape, what their answers
+    measure ('minutes', 'years' or 'count') and, for a comparison, whether it asks if the
+    first is the longer; None for other shapes (the model splits those).
+
+    >>> rule_parts("De combien de minutes l'appel de juin a-t-il été plus long que celui du 3 juillet ?", "fr")
+    (["Combien de temps a duré l'appel de juin ?", "Combien de temps a duré l'appel du 3 juillet ?"], 'minutes', True)
+    >>> rule_parts("Was the June call between Trump and Putin shorter than the one on 3 July?", "en")[0]
+    ['How long did the June call between Trump and Putin last?', 'How long did the call on 3 July last?']
+    >>> rule_parts("Altogether, how many died in the derailments and in the strikes on Poltava?", "en")
+    (['How many died in the derailments?', 'How many died in the strikes on Poltava?'], 'count', True)
+    """
+    shape = _shape(question)
+    if shape is None:
+        over = _OVER.search(_TOTAL.sub("", question).strip(" ,"))
+        if not _TOTAL.search(question) or not over:
+            return None
+        pre = over["pre"][:1].upper() + over["pre"][1:]
+        end = "?" if lang == "en" else " ?"
+        return [f"{pre}{over['prep']} {over[side]}{end}" for side in ("a", "b")], "count", True
+    how, m = shape
+    x, y = (m.groupdict().get("x2") or m["x"]).strip(), m["y"].strip()
+    pronoun = _PRONOUN.match(y)
+    if pronoun:
+        y = f"{_head(x, lang)} {y[pronoun.end():]}".strip()
+    unit = "years" if how == "years" else "minutes"
+    adj = (m.groupdict().get("adj") or m.groupdict().get("adj2") or "").lower()
+    longer = not (adj.startswith(("court", "short")) or (m.groupdict().get("sign") or "").lower() == "moins")
+    return [STEMS[(unit, lang)].format(x=_lowered(side)) for side in (x, y)], unit, longer
+
+
+def _head(x: str, lang: str) -> str:
+    """What "celui" or "the one" stands for: "l'appel" of "l'appel de juin", "the call" of
+    "the early-June call between Trump and Putin"."""
+    before = (_PREPOSITION_FR if lang == "fr" else _PREPOSITION_EN).split(f" {x} ", maxsplit=1)[0]
+    nouns = [w for w in _ARTICLE.sub("", before.strip()).split() if not w[:1].isupper()] or [x]
+    if lang == "en":
+        return f"the {nouns[-1]}"
+    article = _ARTICLE.match(x)
+    elided = nouns[-1][:1].lower() in "aeiouyhéèê"
+    return f"l'{nouns[-1]}" if elided or not article else f"{article.group().strip().lower()} {nouns[-1]}"
+
+
+def _lowered(side: str) -> str:
+    """A side of the question within a new one: "Le sixième appel" -> "le sixième appel"."""
+    return side[0].lower() + side[1:] if _ARTICLE.match(side) else side
 
 
 def parts(question: str, reply: str) -> list[str]:
@@ -100,6 +206,19 @@ def _keys(question: str) -> set[str]:
     return {fold(w) for w in names | months}
 
 
+def year(question: str, answer: str) -> float | None:
+    """The one year `answer` gives (the question's own year counts: "the annexation of Crimea
+    in 2014" is answered "in 2014"); None if not exactly one.
+
+    >>> year("En quelle année a eu lieu l'annexion de la Crimée ?", "La Crimée a été annexée en 2014 [1].")
+    2014.0
+    >>> year("?", "2014 ou 2015") is None
+    True
+    """
+    found = {float(d.year) for d in dates(MARKER.sub("", answer)) if d.year}
+    return found.pop() if len(found) == 1 else None
+
+
 def value(question: str, answer: str) -> tuple[float, bool] | None:
     """The one duration (in minutes) or, failing that, the one number that `answer` gives
     beyond those of `question` (days and years of dates aside), and whether `answer` states
@@ -119,14 +238,24 @@ def value(question: str, answer: str) -> tuple[float, bool] | None:
     return (found.pop(), bool(stated)) if len(found) == 1 else None
 
 
-def lead(how: str, lang: str, values: Sequence[float], in_minutes: bool) -> str:
-    """The computed sentence that opens a difference or a total.
+def lead(how: str, lang: str, values: Sequence[float], unit: str, longer: bool = True) -> str:
+    """The computed sentence that opens a difference, a total or a comparison (`unit`:
+    'minutes', 'years' or 'count'; `longer`: whether the comparison asks if the first is longer).
 
-    >>> lead("difference", "fr", [75.0, 60.0], True), lead("total", "en", [7.0, 2.0], False)
+    >>> lead("difference", "fr", [75.0, 60.0], "minutes"), lead("total", "en", [7.0, 2.0], "count")
     ('La différence est de 15 min :', 'In total: 9.')
+    >>> lead("difference", "en", [2014.0, 2022.0], "years")
+    'The difference is 8 years:'
+    >>> lead("compare", "fr", [75.0, 60.0], "minutes", longer=False)
+    'Non.'
     """
+    if how == "compare":
+        yes = values[0] > values[1] if longer else values[0] < values[1]
+        return {("fr", True): "Oui.", ("fr", False): "Non.", ("en", True): "Yes.", ("en", False): "No."}[(lang, yes)]
     result = abs(values[0] - values[1]) if how == "difference" else sum(values)
-    shown = figures(result) if in_minutes else f"{result:g}"
+    shown = figures(result) if unit == "minutes" else f"{result:g}"
+    if unit == "years":
+        shown += " ans" if lang == "fr" else " years"
     return LEAD[(how, lang)].format(value=shown)
 
 

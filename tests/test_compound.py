@@ -74,7 +74,7 @@ def test_a_split_that_loses_a_name_is_not_used(news: Settings, monkeypatch: pyte
     split = "Combien de morts a fait le premier ?\nCombien de morts a fait le second ?"
     llm = SplittingLLM(split)
     monkeypatch.setattr(rag.answer, "load_llm", lambda _settings: llm)
-    answer = ask("Au total, combien de morts à Lyon et à Brest ?", settings=news)
+    answer = ask("Au total, combien de morts ont fait Lyon et Brest ?", settings=news)
     assert len(llm.calls) >= 2 and llm.calls[1][0]["content"] != SYSTEM_SPLIT
     assert "Au total :" not in answer.answer
 
@@ -84,3 +84,58 @@ def test_a_plain_question_is_never_split(news: Settings, monkeypatch: pytest.Mon
     monkeypatch.setattr(rag.answer, "load_llm", lambda _settings: llm)
     ask("Combien de morts a fait le déraillement du train à Lyon ?", settings=news)
     assert all(call[0]["content"] != SYSTEM_SPLIT for call in llm.calls)
+
+
+@pytest.fixture
+def calls(tmp_path: Path) -> Settings:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("La réunion de mardi à Lyon a duré une heure et quart, selon la mairie.\n", "utf-8")
+    (corpus / "b.txt").write_text("La réunion de jeudi à Brest a duré environ une heure.\n", "utf-8")
+    founded = "La ville de Brest a été fondée en 1998. Le port de Brest a été agrandi en 2017.\n"
+    (corpus / "c.txt").write_text(founded, "utf-8")
+    settings = Settings(corpus_dir=corpus, store_dir=tmp_path / "store", embedder="fake", llm="fake")
+    ingest(settings=settings)
+    return settings
+
+
+def test_a_difference_of_lengths_is_split_by_its_shape_not_by_the_model(
+    calls: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model's split ("the first meeting") would lose the days; the shape keeps them."""
+    llm = SplittingLLM("Combien de temps a duré la première ?\nCombien de temps a duré la seconde ?")
+    monkeypatch.setattr(rag.answer, "load_llm", lambda _settings: llm)
+    question = "De combien de minutes la réunion de mardi à Lyon a-t-elle été plus longue que celle de jeudi à Brest ?"
+    answer = ask(question, settings=calls)
+    assert all(call[0]["content"] != SYSTEM_SPLIT for call in llm.calls)
+    assert answer.answer.startswith("La différence est de 15 min :"), answer.answer
+    assert {c.source for c in answer.citations} == {"a.txt", "b.txt"}
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("La réunion de mardi à Lyon a-t-elle été plus longue que celle de jeudi à Brest ?", "Oui."),
+        ("La réunion de mardi à Lyon a-t-elle été plus courte que celle de jeudi à Brest ?", "Non."),
+        ("Did the Tuesday réunion at Lyon last shorter than the jeudi réunion at Brest?", "No."),
+    ],
+)
+def test_a_comparison_of_lengths_is_answered_from_both(
+    calls: Settings, monkeypatch: pytest.MonkeyPatch, question: str, expected: str
+) -> None:
+    answer = _asked(calls, monkeypatch, question, "never used ?\nnever used ?")
+    assert answer.answer.startswith(f"{expected} "), answer.answer
+    assert len(answer.citations) == 2
+
+
+def test_a_comparison_whose_lengths_cannot_be_read_is_answered_as_one_question(
+    calls: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer = _asked(calls, monkeypatch, "La réunion de mardi a-t-elle été plus longue que celle de Marseille ?", "x\ny")
+    assert not answer.answer.startswith(("Oui.", "Non."))
+
+
+def test_the_years_between_two_events(calls: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    question = "Combien d'années séparent la fondation de la ville de Brest et l'agrandissement du port de Brest ?"
+    answer = _asked(calls, monkeypatch, question, "never used ?\nnever used ?")
+    assert answer.answer.startswith("La différence est de 19 ans :"), answer.answer
