@@ -30,7 +30,7 @@ from rag.polarity import is_yes_no, verdict
 from rag.retrieval import Hit, Retriever
 from rag.safety import sanitize
 from rag.settings import Settings
-from rag.weekdays import MONTHS_EN, MONTHS_FR, annotate, undoubled
+from rag.weekdays import MONTHS_EN, MONTHS_FR, WEEKDAYS_EN, WEEKDAYS_FR, annotate, undoubled
 
 History = Sequence[dict[str, str] | tuple[str, str]]
 
@@ -325,16 +325,30 @@ def off_kind(question: str, answer: str) -> bool:
     False
     >>> off_kind("Quel nom de code l'Ukraine a-t-elle donné à l'opération ?", "L'Ukraine a donné un nom de code.")
     True
+    >>> off_kind("Which weapons did the US stop delivering?", "The US stopped delivering weapons on July 3rd [1]")
+    True
     """
     if is_yes_no(question):
         return False
     answer = unlabelled(answer)  # a copied "(article of 17 May)" is no answer
-    said = set(analyze(MARKER.sub("", answer)))
-    if said and said <= set(analyze(question)) and not _CHOICE.search(question):
-        return True  # every word of it is the question's: 'Ukraine named its operation "Ukraine"'
+    said, asked = set(analyze(MARKER.sub("", answer))), set(analyze(question))
     lead = " ".join(_LEAD_IN.sub("", question.strip()).split()[:4])  # "What did he say when ...?" does not ask when
     kinds = asked_kinds(lead) & {"duration", "date", "number"}
+    if "date" not in kinds:  # a date nobody asked for adds nothing: "... stopped delivering weapons on July 3rd"
+        said = set(analyze(_DATE_TEXT.sub(" ", MARKER.sub("", answer))))
+        said = {w for w in said if w in asked or not any(len(a) >= 4 and w[:4] == a[:4] for a in asked)}
+    if said and said <= asked and not _CHOICE.search(question):
+        return True  # every word of it is the question's: 'Ukraine named its operation "Ukraine"'
     return bool(kinds) and not any(_facts(kind, answer) - _facts(kind, question) for kind in kinds)
+
+
+_MONTH = "|".join(MONTHS_FR + MONTHS_EN)
+_DAY = "|".join(WEEKDAYS_FR + WEEKDAYS_EN)
+_DATE_TEXT = re.compile(  # "le jeudi 3 juillet 2025", "on July 3rd", "Monday"
+    rf"\b(?:(?:{_DAY})\s*,?\s*)?(?:(?:le\s+)?\d{{1,2}}(?:st|nd|rd|th|er)?\s+(?:{_MONTH})|(?:{_MONTH})\s+\d{{1,2}}"
+    rf"(?:st|nd|rd|th)?)(?:\s*,?\s*\d{{4}})?\b|\b(?:{_DAY})\b",
+    re.I,
+)
 
 
 def _facts(kind: str, text: str) -> set[object]:
@@ -426,8 +440,8 @@ def _length(part: str, retriever: Retriever, settings: Settings) -> tuple[float,
 def _lengths(
     question: str, lang: str, how: str, split: list[str], longer: bool, retriever: Retriever, settings: Settings
 ) -> Answer | None:
-    """A difference or comparison of two lengths, read by the system from the sentence that
-    states each (cited), with no generation; None unless both are found, in two sentences."""
+    """A difference, total or comparison of two lengths, read by the system from the sentence
+    that states each (cited), with no generation; None unless both are found, in two sentences."""
     read = [_length(part, retriever, settings) for part in split]
     if None in read or len({(r[1].source, r[2]) for r in read if r}) < 2:
         return None
@@ -436,7 +450,7 @@ def _lengths(
         Citation(n, p.source, start, end, p.text[start - p.start : end - p.start], p.score, p.title, p.date)
         for n, (_, p, start, end) in enumerate((r for r in read if r), 1)
     ]
-    against = "contre" if lang == "fr" else "against"
+    against = {"fr": "et", "en": "and"}[lang] if how == "total" else {"fr": "contre", "en": "against"}[lang]
     lead = compound.lead(how, lang, values, "minutes", longer)
     text = f"{lead} {figures(values[0])} [1] {against} {figures(values[1])} [2]."
     return Answer(question, text, lang, False, citations, standalone_question=" / ".join(split))
@@ -461,7 +475,7 @@ def _compound(
         unit, longer = "", True
     if not split or (how == "compare" and not ruled):
         return None
-    if unit == "minutes":
+    if unit == "minutes" or (not unit and how != "both" and all("duration" in asked_kinds(p) for p in split)):
         read = _lengths(question, lang, how, split, longer, retriever, settings)
         if read:
             read.timings = {"first_token_s": time.perf_counter() - t0, "total_s": time.perf_counter() - t0}

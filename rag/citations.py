@@ -226,9 +226,16 @@ def support(claim: Facts, passage: Facts, passage_text: str, *, across: bool = F
 
 
 def _names_in(claim: Facts, passage: Facts, passage_text: str) -> set[str]:
-    """The claim's names that the passage holds, as a name or within its folded text."""
+    """The claim's names that the passage holds, as a name or within its folded text, or as
+    words of its names: "Trump-Poutine" in "Trump a parlé à Poutine", "United" and "States"
+    in "les États-Unis".
+
+    >>> sorted(_names_in(facts_of("L'appel Trump-Poutine ?"), facts_of("Trump a parlé à Poutine."), ""))
+    ['tramp patan']
+    """
     folded = fold(passage_text)
-    return {n for n in claim.names if n in passage.names or n in folded}
+    words = {w for name in passage.names for w in name.split()}
+    return {n for n in claim.names if n in passage.names or n in folded or set(n.split()) <= words}
 
 
 def passage_facts(passage: Passage) -> Facts:
@@ -278,17 +285,29 @@ def about(question: str, passages: Sequence[Passage]) -> bool:
     >>> call = Passage(1, "a.txt", 0, 30, "L'appel a duré une heure et quart.", "Poutine et Trump", None, 1.0)
     >>> about("How long did Rubio's call with Lavrov last?", [call]), about("How long did Trump's call last?", [call])
     (False, True)
+    >>> dated = Passage(1, "a.txt", 0, 30, "Trump a appelé.", "", "2025-06-04", 1.0)
+    >>> about("Who won the 2024 election?", [dated]), about("Who called in 2025?", [dated])
+    (False, True)
+    >>> about("How many died in the Russian derailments?", [Passage(1, "b", 0, 9, "En Russie, 7 morts.", "", None, 1)])
+    True
     """
     asked = facts_of(question, claim=True)
-    if not (asked.names or asked.days or asked.numbers or asked.ranks):
-        return True
+    years = _years(question)
+    if years and not any(years & _years(f"{p.text} {p.title} {p.date or ''}") for p in passages):
+        return False  # "Who won the 2024 election?" answered from a passage that never says 2024
     named = asked.names - {name_key(m) for m in _DEMONYM.findall(question)}
+    if not (named or asked.days or asked.numbers or asked.ranks):
+        return True  # "the Russian train derailments" names no one: "Russian" may be "en Russie"
     if named:  # "Zelensky's visit to Denmark": a passage on other people's aid is about something else
         return any(
             _holds(Facts(asked.durations, asked.numbers, asked.days, names=named, ranks=asked.ranks), p)
             for p in passages
         )
     return any(_holds(asked, p) for p in passages)
+
+
+def _years(text: str) -> set[int]:
+    return {m.year for m in dates(text) if m.year}
 
 
 def _best_span(claim: Facts, passage: Passage) -> tuple[int, int, float]:

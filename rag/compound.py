@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from rag.citations import MARKER
 from rag.glosses import figures
 from rag.lexical import analyze
-from rag.normalize import dates, durations, fold, numbers
+from rag.normalize import counted, dates, durations, fold, numbers
 from rag.weekdays import MONTHS_EN, MONTHS_FR
 
 _WH = r"(?:qui|quel(?:le)?s?|quand|où|combien|comment|who|which|what|when|where|how)"
@@ -68,6 +68,7 @@ _SHAPES = [
     ("years", re.compile(
         r"^\s*how many years (?:passed |elapsed |went by |were there |separate |lie )?between "
         r"(?P<x>.+?) and (?P<y>(?:the |a |an ).+?)\s*\?*\s*$", re.I)),
+    ("after", re.compile(r"^\s*how many years (?:after|before) (?P<x>.+?),? did (?P<y>.+?)\s*\?*\s*$", re.I)),
 ]  # fmt: skip
 # A total over two things named with the same preposition: "... in the derailments and in the strikes?"
 _OVER = re.compile(
@@ -106,7 +107,7 @@ def kind(question: str) -> str | None:
     is made of two, else None."""
     shape = _shape(question)
     if shape:
-        return "difference" if shape[0] == "years" else shape[0]
+        return "difference" if shape[0] in ("years", "after") else shape[0]
     if _DIFFERENCE.search(question):
         return "difference"
     if _TOTAL.search(question):
@@ -131,6 +132,8 @@ def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
     (["Combien de temps a duré l'appel de juin ?", "Combien de temps a duré l'appel du 3 juillet ?"], 'minutes', True)
     >>> rule_parts("Was the June call between Trump and Putin shorter than the one on 3 July?", "en")[0]
     ['How long did the June call between Trump and Putin last?', 'How long did the call on 3 July last?']
+    >>> rule_parts("How many years after the war did Smith write his book?", "en")[0]
+    ['In which year did the war take place?', 'In which year did Smith write his book?']
     >>> rule_parts("Altogether, how many died in the derailments and in the strikes on Poltava?", "en")
     (['How many died in the derailments?', 'How many died in the strikes on Poltava?'], 'count', True)
     """
@@ -144,6 +147,8 @@ def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
         return [f"{pre}{over['prep']} {over[side]}{end}" for side in ("a", "b")], "count", True
     how, m = shape
     x, y = (m.groupdict().get("x2") or m["x"]).strip(), m["y"].strip()
+    if how == "after":  # "How many years after X did Putin claim Y?": Y is a clause
+        return [STEMS[("years", lang)].format(x=_lowered(x)), f"In which year did {y}?"], "years", True
     pronoun = _PRONOUN.match(y)
     if pronoun:
         y = f"{_head(x, lang)} {y[pronoun.end():]}".strip()
@@ -228,6 +233,8 @@ def value(question: str, answer: str) -> tuple[float, bool] | None:
     (75.0, True)
     >>> value("Combien de morts le 3 juin ?", "Sept morts le 3 juin [2]."), value("Combien ?", "3 ou 4 [1]")
     ((7.0, False), None)
+    >>> value("Combien de blessés ont fait les explosions ?", "7 morts et 113 blessés [1].")  # what it counts
+    (113.0, False)
     """
     text = MARKER.sub("", answer)
     stated = set(durations(text))
@@ -235,7 +242,14 @@ def value(question: str, answer: str) -> tuple[float, bool] | None:
     if not found:
         dated = {float(x) for d in dates(text) for x in (d.day, d.year) if x is not None}
         found = set(numbers(text)) - set(numbers(question)) - dated
+        asked = _COUNTED.search(question)
+        if len(found) > 1 and asked:
+            noun = analyze(asked.group(1))
+            found = {n for n, word in counted(text) if n in found and analyze(word) == noun} or found
     return (found.pop(), bool(stated)) if len(found) == 1 else None
+
+
+_COUNTED = re.compile(r"\b(?:combien d[e'’]\s*|how many\s+)(\w+)", re.I)
 
 
 def lead(how: str, lang: str, values: Sequence[float], unit: str, longer: bool = True) -> str:

@@ -139,3 +139,13 @@ def test_the_years_between_two_events(calls: Settings, monkeypatch: pytest.Monke
     question = "Combien d'années séparent la fondation de la ville de Brest et l'agrandissement du port de Brest ?"
     answer = _asked(calls, monkeypatch, question, "never used ?\nnever used ?")
     assert answer.answer.startswith("La différence est de 19 ans :"), answer.answer
+
+
+def test_a_total_of_two_lengths_split_by_the_model_is_read_from_the_sentences(
+    calls: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    split = "Combien de temps a duré la réunion de mardi à Lyon ?\nEt la réunion de jeudi à Brest, combien de temps ?"
+    question = "Au total, combien de temps ont duré la réunion de mardi à Lyon et celle de jeudi à Brest ?"
+    answer = _asked(calls, monkeypatch, question, split)
+    assert answer.answer == "Au total : 2 h 15 min. 1 h 15 min [1] et 1 h [2].", answer.answer
+    assert [c.source for c in answer.citations] == ["a.txt", "b.txt"]

@@ -456,3 +456,16 @@ def test_focus_keeps_the_sentence_that_refers_back_to_a_chosen_one() -> None:
     # A chosen sentence followed by one that does not refer back stays alone.
     alone = focus(hits, "Qu'a publié le Kremlin dans la soirée ?", max_sentences=1, budget_chars=60)
     assert [p.text for p in alone] == ["Le Kremlin a publié un communiqué dans la soirée."]
+
+
+def test_a_country_named_in_two_words_is_found_in_its_hyphenated_french_name() -> None:
+    """'United' and 'States' are two capitalised words of the claim; the passage names
+    'les États-Unis' as one: each word is found in it, so the mediation claim is backed."""
+    text = "Rubio a souligné que les États-Unis étaient prêts à poursuivre leurs efforts de médiation."
+    ps = [Passage(1, "a.txt", 0, len(text), text, "", None, 1.0)]
+    question = "What did Rubio say the United States were ready to continue?"
+    claim = "The {} were ready to pursue their mediation efforts [1]."
+    _, cites, unsupported = attribute(claim.format("United States"), ps, question=question)
+    assert unsupported == 0 and [c.source for c in cites] == ["a.txt"]
+    _, cites, _ = attribute(claim.format("United Kingdom"), ps, question=question)
+    assert not cites
