@@ -543,7 +543,7 @@ def _values(answers: Sequence[Answer], unit: str) -> tuple[list[float], str] | N
     """The two values the answers give and what they measure, if both give one of the same
     kind (two lengths when `unit` is 'minutes', two years for 'years')."""
     if unit == "years":
-        years = [compound.year(a.question, a.answer) for a in answers]
+        years = [compound.year(a.answer) for a in answers]
         return ([y for y in years if y is not None], "years") if None not in years else None
     one, two = (compound.value(a.question, a.answer) for a in answers)
     if one is None or two is None or one[1] != two[1] or (unit == "minutes" and not one[1]):

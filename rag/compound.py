@@ -148,7 +148,7 @@ def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
     how, m = shape
     x, y = (m.groupdict().get("x2") or m["x"]).strip(), m["y"].strip()
     if how == "after":  # "How many years after X did Putin claim Y?": Y is a clause
-        return [STEMS[("years", lang)].format(x=_lowered(x)), f"In which year did {y}?"], "years", True
+        return [STEMS[("years", "en")].format(x=_lowered(x)), f"In which year did {y}?"], "years", True
     pronoun = _PRONOUN.match(y)
     if pronoun:
         y = f"{_head(x, lang)} {y[pronoun.end():]}".strip()
@@ -211,14 +211,12 @@ def _keys(question: str) -> set[str]:
     return {fold(w) for w in names | months}
 
 
-def year(question: str, answer: str) -> float | None:
-    """The one year `answer` gives (the question's own year counts: "the annexation of Crimea
-    in 2014" is answered "in 2014"); None if not exactly one.
+def year(answer: str) -> float | None:
+    """The one year `answer` gives, even one its question stated ("In which year did the
+    annexation of Crimea in 2014 take place?" is answered "in 2014"); None if not exactly one.
 
-    >>> year("En quelle année a eu lieu l'annexion de la Crimée ?", "La Crimée a été annexée en 2014 [1].")
-    2014.0
-    >>> year("?", "2014 ou 2015") is None
-    True
+    >>> year("La Crimée a été annexée en 2014 [1]."), year("2014 ou 2015")
+    (2014.0, None)
     """
     found = {float(d.year) for d in dates(MARKER.sub("", answer)) if d.year}
     return found.pop() if len(found) == 1 else None
