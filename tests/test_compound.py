@@ -25,15 +25,24 @@ class SplittingLLM(FakeLLM):
         return self.split if messages[0]["content"] == SYSTEM_SPLIT else super().reply(messages)
 
 
-@pytest.fixture
-def news(tmp_path: Path) -> Settings:
+def _indexed(tmp_path: Path, *texts: str) -> Settings:
+    """A corpus of `texts` (a.txt, b.txt, ...), indexed with the fake models."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "a.txt").write_text("Le déraillement du train à Lyon a fait 7 morts, selon la préfecture.\n", "utf-8")
-    (corpus / "b.txt").write_text("La tempête à Brest a fait 2 morts dans la nuit de lundi.\n", "utf-8")
+    for name, text in zip("abc", texts, strict=False):
+        (corpus / f"{name}.txt").write_text(f"{text}\n", "utf-8")
     settings = Settings(corpus_dir=corpus, store_dir=tmp_path / "store", embedder="fake", llm="fake")
     ingest(settings=settings)
     return settings
+
+
+@pytest.fixture
+def news(tmp_path: Path) -> Settings:
+    return _indexed(
+        tmp_path,
+        "Le déraillement du train à Lyon a fait 7 morts, selon la préfecture.",
+        "La tempête à Brest a fait 2 morts dans la nuit de lundi.",
+    )
 
 
 def _asked(settings: Settings, monkeypatch: pytest.MonkeyPatch, question: str, split: str) -> rag.Answer:
@@ -88,15 +97,12 @@ def test_a_plain_question_is_never_split(news: Settings, monkeypatch: pytest.Mon
 
 @pytest.fixture
 def calls(tmp_path: Path) -> Settings:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "a.txt").write_text("La réunion de mardi à Lyon a duré une heure et quart, selon la mairie.\n", "utf-8")
-    (corpus / "b.txt").write_text("La réunion de jeudi à Brest a duré environ une heure.\n", "utf-8")
-    founded = "La ville de Brest a été fondée en 1998. Le port de Brest a été agrandi en 2017.\n"
-    (corpus / "c.txt").write_text(founded, "utf-8")
-    settings = Settings(corpus_dir=corpus, store_dir=tmp_path / "store", embedder="fake", llm="fake")
-    ingest(settings=settings)
-    return settings
+    return _indexed(
+        tmp_path,
+        "La réunion de mardi à Lyon a duré une heure et quart, selon la mairie.",
+        "La réunion de jeudi à Brest a duré environ une heure.",
+        "La ville de Brest a été fondée en 1998. Le port de Brest a été agrandi en 2017.",
+    )
 
 
 def test_a_difference_of_lengths_is_split_by_its_shape_not_by_the_model(
