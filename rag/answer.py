@@ -24,13 +24,13 @@ from rag.errors import InvalidQuestion
 from rag.glosses import figures, gloss, unglossed
 from rag.lexical import analyze
 from rag.llm import LLM, Message, load_llm
-from rag.normalize import dates, durations, fold, language, numbers
+from rag.normalize import dates, durations, fold, language, numbers, undated
 from rag.passages import BUDGET_CHARS, SentenceVectors, asked_kinds, focus
 from rag.polarity import is_yes_no, verdict
 from rag.retrieval import Hit, Retriever
 from rag.safety import sanitize
 from rag.settings import Settings
-from rag.weekdays import MONTHS_EN, MONTHS_FR, WEEKDAYS_EN, WEEKDAYS_FR, annotate, undoubled
+from rag.weekdays import MONTHS_EN, MONTHS_FR, annotate, undoubled
 
 History = Sequence[dict[str, str] | tuple[str, str]]
 
@@ -335,20 +335,11 @@ def off_kind(question: str, answer: str) -> bool:
     lead = " ".join(_LEAD_IN.sub("", question.strip()).split()[:4])  # "What did he say when ...?" does not ask when
     kinds = asked_kinds(lead) & {"duration", "date", "number"}
     if "date" not in kinds:  # a date nobody asked for adds nothing: "... stopped delivering weapons on July 3rd"
-        said = set(analyze(_DATE_TEXT.sub(" ", MARKER.sub("", answer))))
+        said = set(analyze(undated(MARKER.sub("", answer))))
         said = {w for w in said if w in asked or not any(len(a) >= 4 and w[:4] == a[:4] for a in asked)}
     if said and said <= asked and not _CHOICE.search(question):
         return True  # every word of it is the question's: 'Ukraine named its operation "Ukraine"'
     return bool(kinds) and not any(_facts(kind, answer) - _facts(kind, question) for kind in kinds)
-
-
-_MONTH = "|".join(MONTHS_FR + MONTHS_EN)
-_DAY = "|".join(WEEKDAYS_FR + WEEKDAYS_EN)
-_DATE_TEXT = re.compile(  # "le jeudi 3 juillet 2025", "on July 3rd", "Monday"
-    rf"\b(?:(?:{_DAY})\s*,?\s*)?(?:(?:le\s+)?\d{{1,2}}(?:st|nd|rd|th|er)?\s+(?:{_MONTH})|(?:{_MONTH})\s+\d{{1,2}}"
-    rf"(?:st|nd|rd|th)?)(?:\s*,?\s*\d{{4}})?\b|\b(?:{_DAY})\b",
-    re.I,
-)
 
 
 def _facts(kind: str, text: str) -> set[object]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "DateMention", "counted", "dates", "durations", "fold", "language", "mentions_name", "name_key", "numbers",
-    "same_name",
+    "same_name", "undated",
 ]  # fmt: skip
 
 _TRANS = str.maketrans({
@@ -353,15 +353,34 @@ def dates(text: str, *, default_year: int | None = None) -> list[DateMention]:
     >>> dates("le lundi 19 mai, puis May 20th, 2025")[0]
     DateMention(year=None, month=5, day=19, weekday=0)
     """
-    folded, found = fold(text), []
+    return [mention for _, _, mention in _date_spans(fold(text), default_year)]
+
+
+def undated(text: str) -> str:
+    """`text` folded, without the dates that name a day or a weekday (a month or a year
+    alone stays).
+
+    >>> undated("Il a cessé le jeudi 3 juillet 2025, en mars 2022.")
+    'il a cesse le  , en mars 2022.'
+    """
+    folded = fold(text)
+    for start, end, mention in reversed(_date_spans(folded, None)):
+        if mention.day is not None or mention.weekday is not None:
+            folded = f"{folded[:start]} {folded[end:]}"
+    return folded
+
+
+def _date_spans(folded: str, default_year: int | None) -> list[tuple[int, int, DateMention]]:
+    """Each date mention of `folded` text with its span, in text order."""
+    found = []
     taken = [False] * len(folded)
     for regex in _DATE_RES:
         for m in regex.finditer(folded):
             mention = None if any(taken[m.start() : m.end()]) else _mention(m, default_year)
             if mention is not None:
                 taken[m.start() : m.end()] = [True] * (m.end() - m.start())
-                found.append((m.start(), mention))
-    return [mention for _, mention in sorted(found, key=lambda pair: pair[0])]
+                found.append((m.start(), m.end(), mention))
+    return sorted(found, key=lambda span: span[0])
 
 
 # --- names -------------------------------------------------------------------
