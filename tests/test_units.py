@@ -11,9 +11,17 @@ from rag.chunking import chunk_text, sentence_spans
 from rag.citations import Passage, attribute, facts_of
 from rag.glosses import gloss, unglossed
 from rag.lexical import LexicalIndex, analyze
+from rag.passages import focus
+from rag.retrieval import Hit
 from rag.safety import sanitize
 from rag.squad import exact_match, f1
+from rag.store import StoredChunk
 from rag.weekdays import annotate, undoubled
+
+
+def _hit(name: str, text: str, score: float = 1.0, title: str = "t", date: str | None = None) -> Hit:
+    """A hit on a one-chunk article `name`.txt, as retrieval returns it."""
+    return Hit(StoredChunk(f"{name}-0", f"{name}.txt", 0, len(text), text, title, date), score)
 
 
 @given(st.text(alphabet=st.sampled_from(list("abc éà.!?\n«»'’ ")), max_size=400), st.integers(20, 200))
@@ -173,9 +181,6 @@ def test_of_passages_that_back_a_sentence_about_as_well_the_one_the_model_cited_
 def test_focus_for_a_follow_up_shows_what_the_question_alone_asks_for() -> None:
     """The earlier turn's words (Rubio, Lavrov) would fill the budget with the call; the
     follow-up's own ranking brings the sentence about where he posted."""
-    from rag.passages import focus
-    from rag.retrieval import Hit
-    from rag.store import StoredChunk
 
     text = (
         "Marco Rubio, secrétaire d'État américain, a appelé le chef de la diplomatie russe Sergueï Lavrov "
@@ -183,7 +188,7 @@ def test_focus_for_a_follow_up_shows_what_the_question_alone_asks_for() -> None:
         "Selon Moscou, Rubio et Lavrov ont parlé des pourparlers d'Istanbul et de l'échange de prisonniers. "
         "Il est temps de mettre fin à cette guerre, a écrit Rubio sur X."
     )
-    hits = [Hit(StoredChunk("a-0", "a.txt", 0, len(text), text, "t", None), 1.0)]
+    hits = [_hit("a", text)]
     question = "Et sur quel réseau a-t-il écrit qu'il était temps de mettre fin à la guerre ?"
     query = f"{question} (Qui Marco Rubio a-t-il appelé après les pourparlers ? Rubio a appelé Sergueï Lavrov.)"
     assert [p.text[:11] for p in focus(hits, query, max_sentences=1)] == ["Marco Rubio"]
@@ -193,15 +198,12 @@ def test_focus_for_a_follow_up_shows_what_the_question_alone_asks_for() -> None:
 
 def test_focus_matches_counts_in_words_across_languages_but_not_ranks() -> None:
     """ "two dead" shares the count 2 with "deux morts", not with "le deuxième cycle"."""
-    from rag.passages import focus
-    from rag.retrieval import Hit
-    from rag.store import StoredChunk
 
     texts = [
         "Le deuxième cycle de pourparlers s'est tenu à Istanbul.",
         "La ville de Poltava a été touchée, avec deux morts.",
     ]
-    hits = [Hit(StoredChunk(f"{i}-0", f"{i}.txt", 0, len(t), t, "t", None), 1.0) for i, t in enumerate(texts)]
+    hits = [_hit(str(i), t) for i, t in enumerate(texts)]
     assert focus(hits, "Which city was hit, with two dead?", max_sentences=1, budget_chars=60)[0].source == "1.txt"
 
 
@@ -315,16 +317,10 @@ def test_lexical_matches_curly_and_straight_apostrophes() -> None:
 def test_focus_prefers_the_article_about_the_day_the_question_names() -> None:
     """ "L'appel du 3 juillet": the June article's hour and a quarter shares more words with
     the question, but only the article of 3 July can be about that call."""
-    from rag.passages import focus
-    from rag.retrieval import Hit
-    from rag.store import StoredChunk
 
     june = "L'appel du président a duré une heure et quart."
     july = "L'entretien a duré environ une heure."
-    hits = [
-        Hit(StoredChunk("a-0", "a.txt", 0, len(june), june, "Juin", "2025-06-04"), 1.0),
-        Hit(StoredChunk("b-0", "b.txt", 0, len(july), july, "Juillet", "2025-07-03"), 0.9),
-    ]
+    hits = [_hit("a", june, title="Juin", date="2025-06-04"), _hit("b", july, 0.9, "Juillet", "2025-07-03")]
     assert [p.source for p in focus(hits, "Combien de temps a duré l'appel ?", budget_chars=50)] == ["a.txt"]
     assert [p.source for p in focus(hits, "Combien de temps a duré l'appel du 3 juillet ?", budget_chars=50)] == [
         "b.txt"
@@ -403,16 +399,10 @@ def test_the_model_reads_the_glossed_duration() -> None:
 def test_focus_prefers_sentences_not_dated_in_other_months_than_the_question_names() -> None:
     """ "La conversation de juin": a sentence about the call of 18 March ranks below one
     with no date; unless the question asks about another time ("avant", "before")."""
-    from rag.passages import focus
-    from rag.retrieval import Hit
-    from rag.store import StoredChunk
 
     march = "La précédente conversation entre Poutine et Trump a eu lieu le 18 mars."
     june = "Le Kremlin a jugé la conversation positive."
-    hits = [
-        Hit(StoredChunk("a-0", "a.txt", 0, len(march), march, "t", None), 1.0),
-        Hit(StoredChunk("b-0", "b.txt", 0, len(june), june, "t", None), 1.0),
-    ]
+    hits = [_hit("a", march), _hit("b", june)]
     first = focus(hits, "Le Kremlin a-t-il jugé positive la conversation de juin entre Poutine et Trump ?")
     assert first[0].source == "b.txt"
     before = focus(hits, "Quand la conversation entre Poutine et Trump avant celle de juin a-t-elle eu lieu ?")
@@ -420,26 +410,17 @@ def test_focus_prefers_sentences_not_dated_in_other_months_than_the_question_nam
 
 
 def test_focus_matches_english_weekdays_and_months_with_french_ones() -> None:
-    from rag.passages import focus
-    from rag.retrieval import Hit
-    from rag.store import StoredChunk
 
     rubio = "Rubio a salué les accords conclus à Istanbul."
     friday = "Les pourparlers se sont déroulés à Istanbul vendredi, sans aboutir à une trêve."
-    hits = [
-        Hit(StoredChunk("a-0", "a.txt", 0, len(rubio), rubio, "t", None), 1.0),
-        Hit(StoredChunk("b-0", "b.txt", 0, len(friday), friday, "t", None), 0.9),
-    ]
+    hits = [_hit("a", rubio), _hit("b", friday, 0.9)]
     assert focus(hits, "Did the Friday talks in Istanbul end with a truce?")[0].source == "b.txt"
 
 
 def test_focus_keeps_the_sentence_that_refers_back_to_a_chosen_one() -> None:
     """ "Ce sujet n'a pas été abordé" says what the call did about the suspension: it comes
     with the sentence about the suspension, and the yes/no verdict reads its negation."""
-    from rag.passages import focus
     from rag.polarity import verdict
-    from rag.retrieval import Hit
-    from rag.store import StoredChunk
 
     text = (
         "Les deux présidents ont parlé de l'Ukraine pendant une heure. "
@@ -447,7 +428,7 @@ def test_focus_keeps_the_sentence_that_refers_back_to_a_chosen_one() -> None:
         "Ce sujet n'a pas été abordé lors de l'appel. "
         "Le Kremlin a publié un communiqué dans la soirée."
     )
-    hits = [Hit(StoredChunk("a-0", "a.txt", 0, len(text), text, "t", None), 1.0)]
+    hits = [_hit("a", text)]
     question = "La suspension des livraisons d'armes américaines a-t-elle été discutée ?"
     passages = focus(hits, question, max_sentences=1, budget_chars=90)
     assert passages[0].text.startswith("Cet entretien") and passages[0].text.endswith("lors de l'appel.")
