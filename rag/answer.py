@@ -519,7 +519,7 @@ def joined(
         return None if how == "compare" else result
     offset = max(c.n for c in first.citations)  # markers run on: [1] [2], not [1] [5]
     text = f"{_closed(first.answer)} {_closed(compound.renumbered(second.answer, offset))}"
-    values = _values(answers, unit)
+    values = _values(answers, unit) if how != "both" else None  # two questions in one: nothing to compute
     if values:
         text = f"{compound.lead(how, lang, values[0], values[1], longer)} {text}"
     elif how == "compare":

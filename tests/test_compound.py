@@ -155,3 +155,12 @@ def test_a_total_of_two_lengths_split_by_the_model_is_read_from_the_sentences(
     answer = _asked(calls, monkeypatch, question, split)
     assert answer.answer == "Au total : 2 h 15 min. 1 h 15 min [1] et 1 h [2].", answer.answer
     assert [c.source for c in answer.citations] == ["a.txt", "b.txt"]
+
+
+def test_two_questions_in_one_whose_answers_hold_one_number_each_get_no_computed_lead(
+    news: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    split = "Combien de morts a fait le déraillement du train à Lyon ?\nCombien de morts a fait la tempête à Brest ?"
+    question = "Qui compte les morts du train à Lyon, et qui compte ceux de la tempête à Brest ?"
+    answer = _asked(news, monkeypatch, question, split)
+    assert not answer.abstained and answer.answer.startswith("Le déraillement"), answer.answer
