@@ -331,11 +331,11 @@ def off_kind(question: str, answer: str) -> bool:
     if is_yes_no(question):
         return False
     answer = unlabelled(answer)  # a copied "(article of 17 May)" is no answer
-    said, asked = set(analyze(MARKER.sub("", answer))), set(analyze(question))
     lead = " ".join(_LEAD_IN.sub("", question.strip()).split()[:4])  # "What did he say when ...?" does not ask when
     kinds = asked_kinds(lead) & {"duration", "date", "number"}
+    bare, asked = MARKER.sub("", answer), set(analyze(question))
+    said = set(analyze(bare if "date" in kinds else undated(bare)))
     if "date" not in kinds:  # a date nobody asked for adds nothing: "... stopped delivering weapons on July 3rd"
-        said = set(analyze(undated(MARKER.sub("", answer))))
         said = {w for w in said if w in asked or not any(len(a) >= 4 and w[:4] == a[:4] for a in asked)}
     if said and said <= asked and not _CHOICE.search(question):
         return True  # every word of it is the question's: 'Ukraine named its operation "Ukraine"'
@@ -433,13 +433,13 @@ def _lengths(
 ) -> Answer | None:
     """A difference, total or comparison of two lengths, read by the system from the sentence
     that states each (cited), with no generation; None unless both are found, in two sentences."""
-    read = [_length(part, retriever, settings) for part in split]
-    if None in read or len({(r[1].source, r[2]) for r in read if r}) < 2:
+    read = [r for r in (_length(part, retriever, settings) for part in split) if r]
+    if len(read) < len(split) or len({(p.source, start) for _, p, start, _ in read}) < 2:
         return None
-    values = [r[0] for r in read if r]
+    values = [value for value, *_ in read]
     citations = [
         Citation(n, p.source, start, end, p.text[start - p.start : end - p.start], p.score, p.title, p.date)
-        for n, (_, p, start, end) in enumerate((r for r in read if r), 1)
+        for n, (_, p, start, end) in enumerate(read, 1)
     ]
     against = {"fr": "et", "en": "and"}[lang] if how == "total" else {"fr": "contre", "en": "against"}[lang]
     lead = compound.lead(how, lang, values, "minutes", longer)
@@ -464,7 +464,7 @@ def _compound(
         ]
         split = compound.parts(question, "".join(llm.stream(messages, max_tokens=120)))
         unit, longer = "", True
-    if not split or (how == "compare" and not ruled):
+    if not split:  # a comparison always has its shape's parts
         return None
     if unit == "minutes" or (not unit and how != "both" and all("duration" in asked_kinds(p) for p in split)):
         read = _lengths(question, lang, how, split, longer, retriever, settings)
