@@ -47,9 +47,27 @@ def is_yes_no(question: str) -> bool:
     return inversion is not None and not _WH.search(folded[: inversion.start()])  # "Quand a-t-il ..." asks when
 
 
+# Verbs that deny what follows: "écarter toute concession" says no to concessions, and
+# "ne renoncera pas à ses objectifs" is a double negation ("Will Russia give up ...?" - no).
+_DENIAL = re.compile(
+    r"\b(?:ecart(?:e|er|ent|ant|ait)|refus(?:e|er|ent|ant|ait|es)?|rejet(?:te|tent|er|ant|ait|es?)|"
+    r"exclu(?:t|re|ant|ait|ent)|dement(?:ir|i)|nie(?:r|nt)?|renonc(?:e|er|era|ent|ant|ait)|abandonn(?:e|er|era|ent)|"
+    r"refused?|refuses|refusing|reject(?:s|ed|ing)?|rul(?:e|es|ed|ing) out|den(?:y|ies|ied|ying)|"
+    r"give up|gives up|gave up|giving up|abandon(?:s|ed|ing)?)\b"
+)
+
+
 def negated(text: str) -> bool:
-    """True when `text` carries a negation (French or English)."""
-    return bool(_NEGATION.search(fold(text).replace("’", "'")))
+    """True when a sentence of `text` carries a negation (French or English); a verb of
+    denial under a negation in the same sentence cancels it.
+
+    >>> negated("Poutine a indiqué vouloir écarter toute concession."), negated("Il n'exclut pas un accord.")
+    (True, False)
+    >>> negated("Trump dit n'avoir « pas fait de progrès ». La Russie « ne renoncera pas à ses objectifs ».")
+    True
+    """
+    folded = fold(text).replace("’", "'")
+    return any(bool(_NEGATION.search(s)) != bool(_DENIAL.search(s)) for s in re.split(r"(?<=[.!?;])\s+", folded))
 
 
 def verdict(question: str, evidence: str) -> bool:

@@ -53,6 +53,12 @@ def test_open_questions_are_not_yes_no(question: str) -> None:
         ("He said no progress had been made.", True),
         ("Les deux parties ont toutefois convenu d'un nouvel échange de prisonniers.", False),
         ("Le Kremlin l'a jugée positive et productive.", False),
+        # a verb of denial says no; under a negation of its own sentence it says yes
+        ("Poutine a indiqué vouloir écarter toute concession sur les territoires occupés.", True),
+        ("Moscow rejected the ceasefire proposal.", True),
+        ("La Russie « ne renoncera pas à ses objectifs ».", False),
+        ("He did not rule out a meeting.", False),
+        ("Trump dit n'avoir « pas fait de progrès ». La Russie « ne renoncera pas à ses objectifs ».", True),
     ],
 )
 def test_negation_in_french_and_english(evidence: str, expected: bool) -> None:
@@ -63,6 +69,8 @@ def test_the_verdict_compares_the_polarity_of_question_and_evidence() -> None:
     assert verdict("Trump a-t-il été informé ?", "Il affirme ne pas avoir été informé.") is False
     assert verdict("Was he informed?", "Il a été informé la veille.") is True
     assert verdict("Didn't he know?", "Il ne savait pas.") is True  # both negated: they agree
+    assert verdict("Is Russia willing to make concessions?", "Poutine veut écarter toute concession.") is False
+    assert verdict("Will Russia give up its goals?", "La Russie ne renoncera pas à ses objectifs.") is False
 
 
 def test_a_yes_no_answer_opens_with_the_systems_reading() -> None:
