@@ -151,7 +151,7 @@ def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
         return [STEMS[("years", "en")].format(x=_lowered(x)), f"In which year did {y}?"], "years", True
     pronoun = _PRONOUN.match(y)
     if pronoun:
-        y = f"{_head(x, lang)} {y[pronoun.end():]}".strip()
+        y = f"{_head(x, lang)} {y[pronoun.end() :]}".strip()
     unit = "years" if how == "years" else "minutes"
     adj = (m.groupdict().get("adj") or m.groupdict().get("adj2") or "").lower()
     longer = not (adj.startswith(("court", "short")) or (m.groupdict().get("sign") or "").lower() == "moins")

@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from rag.evaluation import DEFAULT_SET, evaluate, gate
+from rag.answer import Answer
+from rag.citations import Citation
+from rag.evaluation import DEFAULT_SET, evaluate, gate, load_jsonl, score_answer
 from rag.report import write_reports
 from rag.settings import Settings
 
@@ -124,3 +126,44 @@ def test_a_squad_file_gets_its_own_index_and_collection(tmp_path: Path) -> None:
     bench = _squad_settings(Path("../shared/bench/piaf-dev.json"), settings)
     assert bench.collection != settings.collection and bench.collection.startswith(settings.collection)
     assert bench.store_dir != settings.store_dir and bench.chroma_url == settings.chroma_url
+
+
+def test_a_citation_of_another_article_stating_the_same_fact_counts(tmp_path: Path) -> None:
+    line = {
+        "id": "m-1",
+        "question": "De combien de minutes l'appel de juin a-t-il été plus long que celui de juillet ?",
+        "language": "fr",
+        "type": "multi",
+        "gold": {"kind": "duration", "minutes": 15, "tolerance": 5},
+        "sources": ["a.txt", "b.txt"],
+        "spans": [],
+        "alternatives": [{"for": "a.txt", "source": "c.txt", "start": 0, "end": 9, "text": "1 h 15..."}],
+    }
+    path = tmp_path / "m.jsonl"
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    item = load_jsonl(path)[0]
+    assert item.accepted == {"a.txt", "b.txt", "c.txt"}
+
+    def cited(*sources: str) -> Answer:
+        citations = [Citation(n, s, 0, 9, "...", 1.0) for n, s in enumerate(sources, 1)]
+        return Answer(line["question"], "La différence est de 15 min [1][2].", "fr", False, citations)
+
+    # the June call's length cited from c.txt, the alternative for a.txt: both parts are covered
+    record = score_answer(item, cited("c.txt", "b.txt"))
+    assert (record["citation_precision"], record["citation_recall"]) == (1.0, 1.0)
+    # an article that states neither fact is still wrong, and c.txt does not stand in for b.txt
+    assert score_answer(item, cited("c.txt", "d.txt"))["citation_precision"] == 0.5
+    assert score_answer(item, cited("c.txt", "a.txt"))["citation_recall"] == 0.5
+
+
+def test_every_span_and_alternative_of_the_eval_files_quotes_the_corpus() -> None:
+    corpus = DEFAULT_SET.parents[1] / "corpus"
+    for path in (DEFAULT_SET, DEFAULT_SET.with_name("holdout.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            assert sorted(row["sources"]) == sorted({s["source"] for s in row["spans"]}), row["id"]
+            for span in row["spans"] + row.get("alternatives", []):
+                text = (corpus / span["source"]).read_text(encoding="utf-8")
+                assert text[span["start"] : span["end"]] == span["text"], row["id"]
+            for alternative in row.get("alternatives", []):
+                assert alternative["for"] in row["sources"] and alternative["source"] not in row["sources"], row["id"]
