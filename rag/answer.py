@@ -24,9 +24,9 @@ from rag.errors import InvalidQuestion
 from rag.glosses import figures, gloss, unglossed
 from rag.lexical import analyze
 from rag.llm import LLM, Message, load_llm
-from rag.normalize import dates, durations, fold, language, numbers, undated
+from rag.normalize import clock_times, dates, durations, fold, language, numbers, undated
 from rag.passages import BUDGET_CHARS, SentenceVectors, asked_kinds, focus
-from rag.polarity import is_yes_no, verdict
+from rag.polarity import evidence, is_yes_no, verdict
 from rag.retrieval import Hit, Retriever
 from rag.safety import sanitize
 from rag.settings import Settings
@@ -65,8 +65,9 @@ ABSTAIN = {
     "fr": "Les articles ne contiennent pas la réponse à cette question.",
     "en": "The articles do not contain the answer to this question.",
 }
+# "not in the passages" is no answer, "not informed in advance" is one.
 _NOT_FOUND = re.compile(
-    r"not found|not (?:in|mentioned|stated|specified|given)|do(?:es)? not (?:say|mention|contain|specify|state)|"
+    r"not found|\bnot (?:in|mentioned|stated|specified|given)\b|do(?:es)? not (?:say|mention|contain|specify|state)|"
     r"no information|cannot (?:be )?(?:determine|answer)|ne (?:le )?(?:disent|precisent|mentionnent|contiennent) pas|"
     r"pas (?:d'information|mentionne|precise|indique)|aucune information|ne sont pas (?:precise|mentionne)|"
     r"n'(?:est|ont) pas (?:precise|mentionne|indique)|je ne sais pas|i don't know"
@@ -305,6 +306,25 @@ def lead_with(text: str, yes: bool | None, lang: str) -> str:
 _LEAD_IN = re.compile(r"^(?:(?:and|et|so|alors|then|puis)\s+|(?:according to|selon|d'après)[^,]*,\s*)+", re.I)
 
 
+_FULL_NAME = re.compile(r"\b[A-ZÀ-Ö][\w'-]+(?:\s+[A-ZÀ-Ö][\w'-]+)+")
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Short words (three to five letters) one letter added, dropped or changed apart: an
+    English verb's other form ("met", "meet"; "held", "hold").
+
+    >>> _one_edit("met", "meet"), _one_edit("held", "hold"), _one_edit("a", "b"), _one_edit("frappe", "frapper")
+    (True, True, False, False)
+    """
+    if not 3 <= min(len(a), len(b)) <= max(len(a), len(b)) <= 5 or abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+_AUXILIARIES = frozenset(analyze("été être avoir"))  # not stop words for BM25 ("été" is also summer)
 _NONE = re.compile(r"\b(?:aucune?|nobody|none|nothing|rien)\b", re.I)  # "how many?" - "none"
 # "Trump or Biden?": the answer repeats a word of the question.
 _CHOICE = re.compile(r"\b(?:or|ou)\b(?!\s+(?:not|non|pas)\b)", re.I)
@@ -312,8 +332,9 @@ _CHOICE = re.compile(r"\b(?:or|ou)\b(?!\s+(?:not|non|pas)\b)", re.I)
 
 def off_kind(question: str, answer: str) -> bool:
     """True when `answer` restates `question` instead of answering it: it has no word the
-    question lacks, or the question asks how long, when or how many and it gives no
-    duration, date or number beyond those the question states.
+    question lacks (a name's other words and a near spelling aside), or the question asks
+    how long, when, what time or how many and it gives no duration, date, time of day or
+    number beyond those the question states.
 
     >>> off_kind("When had they spoken before the 19 May call?", "Before the 19 May call [1]")
     True
@@ -327,17 +348,33 @@ def off_kind(question: str, answer: str) -> bool:
     True
     >>> off_kind("Which weapons did the US stop delivering?", "The US stopped delivering weapons on July 3rd [1]")
     True
+    >>> off_kind("Where did the negotiators meet the day before?", "The negotiators met on March 18 [1].")
+    True
+    >>> off_kind("Avec qui Poutine a-t-il parlé, en plus de Trump ?", "Donald Trump et Vladimir Poutine ont parlé [1].")
+    True
+    >>> off_kind("À quelle heure a commencé l'appel ?", "L'appel a commencé après environ une heure [1].")
+    True
+    >>> question = "Qu'est-ce que les drones ont détruit sur les aérodromes ?"
+    >>> off_kind(question, "Les aérodromes ont été détruits par les drones [1]")
+    True
+    >>> off_kind(question, "Des avions ont été détruits par les drones [1]")
+    False
     """
     if is_yes_no(question):
         return False
     answer = unlabelled(answer)  # a copied "(article of 17 May)" is no answer
     lead = " ".join(_LEAD_IN.sub("", question.strip()).split()[:4])  # "What did he say when ...?" does not ask when
-    kinds = asked_kinds(lead) & {"duration", "date", "number"}
+    kinds = asked_kinds(lead) & {"duration", "date", "number", "time"}
     bare, asked = MARKER.sub("", answer), set(analyze(question))
-    said = set(analyze(bare if "date" in kinds else undated(bare)))
+    for name in _FULL_NAME.findall(bare):  # "Donald Trump" adds nothing to a question naming Trump
+        if asked & set(analyze(name)):
+            asked |= set(analyze(name))
+    said = set(analyze(bare if "date" in kinds else undated(bare))) - _AUXILIARIES  # "ont été endommagés"
+    said = {w for w in said if w in asked or not any(_one_edit(w, a) for a in asked)}  # "met" for "meet"
     if "date" not in kinds:  # a date nobody asked for adds nothing: "... stopped delivering weapons on July 3rd"
         said = {w for w in said if w in asked or not any(len(a) >= 4 and w[:4] == a[:4] for a in asked)}
-    if said and said <= asked and not _CHOICE.search(question):
+    chose = _CHOICE.search(question) and not _CHOICE.search(bare)  # "Trump or Biden?" - "Trump"
+    if said and said <= asked and not chose:
         return True  # every word of it is the question's: 'Ukraine named its operation "Ukraine"'
     return bool(kinds) and not any(_facts(kind, answer) - _facts(kind, question) for kind in kinds)
 
@@ -348,6 +385,8 @@ def _facts(kind: str, text: str) -> set[object]:
         return set(durations(text))
     if kind == "date":
         return {(d.year, d.month, d.day, d.weekday) for d in dates(text)}
+    if kind == "time":
+        return set(clock_times(text))
     return set(numbers(text)) | ({0.0} if _NONE.search(text) else set())
 
 
@@ -558,7 +597,8 @@ def generate(
     raw = ""
     timings: dict[str, float] = {}
     t2 = time.perf_counter()
-    yes = verdict(question, passages[0].text) if passages and is_yes_no(question) else None
+    proof = evidence(question, passages) if passages and is_yes_no(question) else None  # what settles a yes/no
+    yes = verdict(question, proof.text) if proof else None
     context = query[len(question) :].strip(" ()") if query != question and query.startswith(question) else ""
     asked = question if context else query
     messages = build_messages(asked, passages, lang, yes, context)
@@ -570,7 +610,7 @@ def generate(
     answer = finish(question, query, lang, lead_with(raw, yes, lang), passages)
     # The model's "not found" to a yes/no question stands unless the evidence restates the
     # question: then the yes or no read from it is the answer, and no second try is needed.
-    decided = yes is not None and is_refusal(raw) and restates(query, passages[0])
+    decided = proof is not None and is_refusal(raw) and restates(query, proof)
     if answer.abstained and passages and not decided and (yes is None or is_refusal(raw)):
         # Small models say "not found" too readily, and a first answer the checks dropped
         # (unbacked, restating the question, about something else) may be a slip: ask once
@@ -586,8 +626,8 @@ def generate(
         if not retry.abstained and retry.unsupported == 0:
             answer, raw = retry, second
         answer.retried = True
-    if yes is not None and (not is_refusal(raw) or decided):  # `yes` is only read when there are passages
-        settle(answer, raw, yes, passages[0])
+    if proof is not None and yes is not None and (not is_refusal(raw) or decided):
+        settle(answer, raw, yes, proof)
     timings["generation_s"] = time.perf_counter() - t2
     timings["total_s"] = time.perf_counter() - t0
     answer.timings = timings

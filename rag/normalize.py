@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = [
-    "DateMention", "counted", "dates", "durations", "fold", "language", "mentions_name", "name_key", "numbers",
-    "same_name", "undated",
+    "DateMention", "clock_times", "counted", "dates", "durations", "fold", "language", "mentions_name", "name_key",
+    "numbers", "same_name", "undated",
 ]  # fmt: skip
 
 _TRANS = str.maketrans({
@@ -354,6 +354,33 @@ def dates(text: str, *, default_year: int | None = None) -> list[DateMention]:
     DateMention(year=None, month=5, day=19, weekday=0)
     """
     return [mention for _, _, mention in _date_spans(fold(text), default_year)]
+
+
+_CLOCK = re.compile(
+    r"\b(\d{1,2})(?:\s*(?:h|heures?)(?![a-z])\s*(\d{2})?|:(\d{2})|\s*(a\.?m\b|p\.?m\b|o'clock))|\b(midi|minuit|noon|midnight)\b"
+)
+
+
+def clock_times(text: str) -> set[tuple[int, int]]:
+    """Times of day written with figures ("10 heures", "10h30", "10:30", "3 p.m.", "midi"),
+    as (hour, minute); "une heure" alone is a length as often as a time, and is not one.
+
+    >>> sorted(clock_times("à 10 heures, puis à 15h30 ; at 3 p.m. or 9:45, et midi"))
+    [(9, 45), (10, 0), (12, 0), (15, 0), (15, 30)]
+    >>> clock_times("un entretien d'environ une heure")
+    set()
+    """
+    found = set()
+    for m in _CLOCK.finditer(fold(text)):
+        if m.group(5):
+            found.add((0 if m.group(5) in ("minuit", "midnight") else 12, 0))
+            continue
+        hour, minute = int(m.group(1)), int(m.group(2) or m.group(3) or 0)
+        if m.group(4) and m.group(4).startswith("p") and hour < 12:
+            hour += 12
+        if hour < 24 and minute < 60:
+            found.add((hour, minute))
+    return found
 
 
 def undated(text: str) -> str:

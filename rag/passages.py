@@ -29,7 +29,7 @@ from rag.chunking import sentence_spans, sentence_text
 from rag.citations import Passage, facts_of
 from rag.embeddings import Embedder
 from rag.lexical import analyze
-from rag.normalize import dates, durations, numbers
+from rag.normalize import clock_times, dates, durations, numbers
 from rag.retrieval import Hit
 from rag.store import Store
 from rag.weekdays import annotate, in_french
@@ -64,6 +64,7 @@ _ASKS: dict[str, re.Pattern[str]] = {
     "date": re.compile(r"\b(?:when|quand|what (?:day|date)|which day|quel(?:le)? (?:jour|date)|depuis quand)\b", re.I),
     "number": re.compile(r"\b(?:how many|how much|combien|nombre|number of|montant|total)\b", re.I),
     "person": re.compile(r"\b(?:who|whom|qui)\b", re.I),
+    "time": re.compile(r"\b(?:what time|[àa] quelle heure)\b", re.I),
 }
 
 
@@ -83,6 +84,8 @@ def _answers(kind: str, sentence: str) -> bool:
         return bool(dates(sentence))
     if kind == "number":
         return bool(re.search(r"\d", sentence)) or bool(numbers(sentence))
+    if kind == "time":
+        return bool(clock_times(sentence))
     return bool(re.search(r"(?<!^)(?<![.!?] )\b[A-ZÀ-Ö][a-zà-ÿ]+ [A-ZÀ-Ö][a-zà-ÿ]+", sentence))
 
 

@@ -14,8 +14,12 @@ the question) and the model only phrases the answer in the user's language.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
+from rag.citations import Passage
+from rag.lexical import STOP_WORDS
 from rag.normalize import fold
+from rag.weekdays import MONTHS_EN, MONTHS_FR, WEEKDAYS_EN, WEEKDAYS_FR
 
 _EN_AUX = re.compile(
     r"^(?:(?:and|so|but|then|after [^,]+,|according to [^,]+,)\s+)?"
@@ -68,6 +72,35 @@ def negated(text: str) -> bool:
     """
     folded = fold(text).replace("’", "'")
     return any(bool(_NEGATION.search(s)) != bool(_DENIAL.search(s)) for s in re.split(r"(?<=[.!?;])\s+", folded))
+
+
+_CALENDAR = frozenset(fold(w) for w in WEEKDAYS_FR + MONTHS_FR + WEEKDAYS_EN + MONTHS_EN)
+
+
+def _keys(text: str, *, asked: bool = False) -> set[str]:
+    """Folded words as comparison keys (five letters at most, so that "informed" meets
+    "informé" and "concessions" "concession"); for a question (`asked`), only the words that
+    say what it asks: no stop words, names, figures, weekdays or months."""
+    words = re.findall(r"[^\W\d_]{3,}", text)
+    if asked:  # "Trump", "3 juillet": which event, not what is asked about it
+        words = [w for i, w in enumerate(words) if i == 0 or not w[0].isupper()]
+    folded = {fold(w) for w in words}
+    return {w[:5] for w in (folded - STOP_WORDS - _CALENDAR if asked else folded)}
+
+
+def evidence(question: str, passages: Sequence[Passage]) -> Passage:
+    """The passage a yes or no is read from: the one that holds most of the words saying what
+    the question asks (the first shown on a tie). The first passage shown is not always it:
+    "ne renoncera pas à ses objectifs", about the right call, does not settle whether arms
+    deliveries were discussed during it; "Ce sujet n'a pas été abordé" does.
+
+    >>> texts = ["Le 3 juillet, Poutine ne renoncera pas.", "Les armes ? Ce sujet n'a pas été abordé lors de l'appel."]
+    >>> shown = [Passage(n, "a.txt", 0, 9, text, "", None, 1.0) for n, text in enumerate(texts, 1)]
+    >>> evidence("Le 3 juillet, ont-ils discuté des livraisons d'armes lors de l'appel ?", shown).n
+    2
+    """
+    wanted = _keys(question, asked=True)
+    return max(passages, key=lambda p: len(wanted & _keys(p.text)))
 
 
 def verdict(question: str, evidence: str) -> bool:

@@ -8,7 +8,7 @@ import pytest
 
 from rag.answer import Answer, lead_with
 from rag.citations import Passage, attribute
-from rag.polarity import is_yes_no, negated, verdict
+from rag.polarity import evidence, is_yes_no, negated, verdict
 
 
 @pytest.mark.parametrize(
@@ -412,3 +412,26 @@ def test_a_follow_up_may_repeat_a_date_its_conversation_already_gave() -> None:
     query = f"{question} (Avec quel pape Poutine s'est-il entretenu mercredi (4 juin 2025) ? Léon XIV.)"
     answer = finish(question, query, "fr", "Il s'est entretenu avec lui mercredi (4 juin 2025) [1].", [p])
     assert not answer.abstained and [c.source for c in answer.citations] == ["a.txt"]
+
+
+def test_the_verdict_is_read_from_the_passage_that_holds_what_the_question_asks() -> None:
+    """The first passage is about the right call but says nothing of arms deliveries; the
+    third does ("Ce sujet n'a pas été abordé"): the no is read from it."""
+    texts = [
+        "Vladimir Poutine a indiqué ce jeudi 3 juillet à Donald Trump que la Russie « ne renoncera pas ».",
+        "Les présidents russe et américain ont échangé par téléphone ce jeudi.",
+        "Cet entretien intervient après la suspension des livraisons d'armes à l'Ukraine. "
+        "Ce sujet n'a pas été abordé lors de l'appel.",
+    ]
+    shown = [Passage(n, "a.txt", 0, len(t), t, "", "2025-07-03", 1.0) for n, t in enumerate(texts, 1)]
+    question = "Pendant l'appel du 3 juillet, ont-ils discuté de la pause dans les livraisons d'armes ?"
+    proof = evidence(question, shown)
+    assert proof.n == 3 and verdict(question, proof.text) is False
+    # an English question meets the French words it shares a stem with ("informed", "informé")
+    informed = [
+        Passage(1, "a.txt", 0, 9, "Trump a dit que Poutine répondrait à l'attaque de drones.", "", None, 1.0),
+        Passage(2, "b.txt", 0, 9, "Il dit ne pas avoir été informé à l’avance des attaques de drones.", "", None, 1.0),
+    ]
+    assert evidence("Was Trump informed in advance of the drone attacks?", informed).n == 2
+    # nothing to choose by: the first passage shown
+    assert evidence("Did it happen?", informed).n == 1

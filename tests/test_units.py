@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.answer import build_messages, finish
+from rag.answer import build_messages, finish, is_refusal
 from rag.chunking import chunk_text, sentence_spans
-from rag.citations import Passage, attribute, facts_of
+from rag.citations import Passage, about, attribute, facts_of
 from rag.glosses import gloss, unglossed
 from rag.lexical import LexicalIndex, analyze
 from rag.passages import focus
@@ -450,3 +450,65 @@ def test_a_country_named_in_two_words_is_found_in_its_hyphenated_french_name() -
     assert unsupported == 0 and [c.source for c in cites] == ["a.txt"]
     _, cites, _ = attribute(claim.format("United Kingdom"), ps, question=question)
     assert not cites
+
+
+@pytest.mark.parametrize(
+    ("question", "restated", "answered"),
+    [
+        (  # the question asks a time of day; a length is no answer, "10 heures" is
+            "À quelle heure Poutine et Trump ont-ils commencé leur entretien du 3 juillet ?",
+            "Poutine et Trump ont commencé leur entretien du 3 juillet à environ une heure.",
+            "Poutine et Trump ont commencé leur entretien du 3 juillet à 10 heures.",
+        ),
+        (  # "Donald" and "Vladimir" add nothing to a question naming Trump and Poutine
+            "Début juin, en plus de Trump, avec quelle personnalité Poutine a-t-il eu un entretien téléphonique ?",
+            "Donald Trump et Vladimir Poutine ont eu un entretien téléphonique le 4 juin.",
+            "Vladimir Poutine a eu un entretien téléphonique avec le pape Léon XIV.",
+        ),
+        (  # "met" is the question's "meet", and "ont été" the question's own verb
+            "Where did the Russian and Ukrainian negotiators meet face to face?",
+            "The Russian and Ukrainian negotiators met face to face on 18 March.",
+            "The Russian and Ukrainian negotiators met face to face in Istanbul.",
+        ),
+        (
+            "Qu'est-ce que l'attaque de drones a endommagé ou détruit sur les aérodromes russes ?",
+            "Les aérodromes russes ont été endommagés ou détruits par l'attaque de drones.",
+            "L'attaque de drones a endommagé ou détruit des avions sur les aérodromes russes.",
+        ),
+    ],
+)
+def test_an_answer_that_restates_the_question_is_dropped(question: str, restated: str, answered: str) -> None:
+    text = (
+        "Le 18 mars, puis le 4 juin, Vladimir Poutine et Donald Trump ont eu un entretien téléphonique ; "
+        "Vladimir Poutine a eu un entretien téléphonique avec le pape Léon XIV. Poutine et Trump ont commencé "
+        "leur entretien du 3 juillet à 10 heures, et il a duré environ une heure. Les négociateurs russes et "
+        "ukrainiens se sont rencontrés face à face à Istanbul. L'attaque de drones a endommagé ou détruit des "
+        "avions sur les aérodromes russes."
+    )
+    ps = [Passage(1, "a.txt", 0, len(text), text, "", "2025-07-03", 1.0)]
+    lang = "en" if question.startswith("Where") else "fr"
+    assert finish(question, question, lang, restated, ps).abstained
+    assert not finish(question, question, lang, answered, ps).abstained
+
+
+def test_the_kremlin_stands_for_russia_when_a_passage_is_judged_about_a_question() -> None:
+    sixth = "Ce sixième échange a duré environ une heure, selon Iouri Ouchakov, qui l'a qualifié de « franc »."
+    ps = [Passage(1, "a.txt", 0, len(sixth), sixth, "Poutine à Trump", "2025-07-03", 1.0)]
+    question = "Combien de temps a duré la conversation que le Kremlin a qualifiée de « franche » ?"
+    assert about(question, ps)
+    assert not about("Combien de temps a duré la conversation de Rubio et Lavrov ?", ps)
+
+
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        ("NOT FOUND", True),
+        ("The answer is not in the passages.", True),
+        ("Les articles ne contiennent pas la réponse.", True),
+        ("Elles ne sont pas mentionnées.", True),
+        ("No, Trump was not informed in advance of the drone attacks.", False),  # "not in" is not "not in..."
+        ("Moscow was not involved.", False),
+    ],
+)
+def test_a_refusal_is_told_from_a_negative_answer(text: str, refusal: bool) -> None:
+    assert is_refusal(text) is refusal
