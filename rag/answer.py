@@ -571,7 +571,11 @@ def joined(
 
 def _values(answers: Sequence[Answer], unit: str) -> tuple[list[float], str] | None:
     """The two values the answers give and what they measure, if both give one of the same
-    kind (two lengths when `unit` is 'minutes', two years for 'years')."""
+    kind (two lengths when `unit` is 'minutes', two years for 'years', two days for 'days',
+    a day without its year taking the year of the article it cites)."""
+    if unit == "days":
+        days = [compound.day(a.answer, _cited_year(a)) for a in answers]
+        return ([float(d.toordinal()) for d in days if d is not None], "days") if None not in days else None
     if unit == "years":
         years = [compound.year(a.answer) for a in answers]
         return ([y for y in years if y is not None], "years") if None not in years else None
@@ -579,6 +583,11 @@ def _values(answers: Sequence[Answer], unit: str) -> tuple[list[float], str] | N
     if one is None or two is None or one[1] != two[1] or (unit == "minutes" and not one[1]):
         return None
     return [one[0], two[0]], "minutes" if one[1] else "count"
+
+
+def _cited_year(answer: Answer) -> int | None:
+    dated = [c.date for c in answer.citations if c.date]
+    return int(dated[0][:4]) if dated else None
 
 
 def generate(

@@ -11,6 +11,8 @@ answers stay in the result, with their citations, so the figure can be checked.
 'difference'
 >>> kind("In total, how many people died in the derailments and in the Poltava strike?")
 'total'
+>>> kind("Si on additionne les morts de Lyon et ceux de Brest, on arrive à combien ?")
+'total'
 >>> kind("Which official welcomed the deal, and which minister described the exchange?")
 'both'
 >>> kind("Qui a appelé Lavrov et quand ?") is None
@@ -19,13 +21,15 @@ True
 The common shapes are split without the model, which often drops a date or a name when it
 rewrites ("the first call" for "the call of early June"): a difference, a comparison or a
 total of two call lengths ("Was the June call longer than the one on 3 July?"), the years
-between two events, and a total over two places or events named with the same preposition
-("in the derailments and in the strikes"). `rule_parts` gives the two questions as asked
+or days between two events ("the first round of talks ... and the second one"), and a
+total over two places or events named with the same preposition ("in the derailments and
+in the strikes"). `rule_parts` gives the two questions as asked
 of each side; anything else goes to the model.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 
@@ -41,7 +45,11 @@ _DIFFERENCE = re.compile(
     r"|higher|lower|bigger|larger|smaller)\b.*\bthan\b",
     re.I,
 )
-_TOTAL = re.compile(r"\b(?:au total|en tout|au cumul|in total|altogether|combined|all told)\b", re.I)
+_TOTAL = re.compile(
+    r"\b(?:au total|en tout|au cumul|cumul[ée]s?|additionn\w*|in total|altogether|combined|all told"
+    r"|add(?:ed|ing)? up)\b",
+    re.I,
+)
 # Two full questions joined: "Which official ..., and which minister described ...?"
 _BOTH = re.compile(rf"^\W*{_WH}\b.+(?:,\s*|\s)(?:and|et)\s+{_WH}\s+(?:\S+\s+){{3,}}", re.I)
 
@@ -69,6 +77,12 @@ _SHAPES = [
         r"^\s*how many years (?:passed |elapsed |went by |were there |separate |lie )?between "
         r"(?P<x>.+?) and (?P<y>(?:the |a |an ).+?)\s*\?*\s*$", re.I)),
     ("after", re.compile(r"^\s*how many years (?:after|before) (?P<x>.+?),? did (?P<y>.+?)\s*\?*\s*$", re.I)),
+    ("days", re.compile(
+        r"^\s*combien de jours (?:se sont écoulés |s['’]est-il écoulé |séparent |sépar(?:ai|è)ent |y a-t-il (?:eu )?)?"
+        r"(?:entre )?(?P<x>.+?) et (?P<y>(?:l['’]|le |la |les |un |une |celui |celle ).+?)\s*\?*\s*$", re.I)),
+    ("days", re.compile(
+        r"^\s*how many days (?:passed |elapsed |went by |were there |separated? |lay |lie )?(?:between )?"
+        r"(?P<x>.+?) (?:and|from) (?P<y>(?:the |a |an |that ).+?)\s*\?*\s*$", re.I)),
 ]  # fmt: skip
 # A total over two things named with the same preposition: "... in the derailments and in the strikes?"
 _OVER = re.compile(
@@ -83,6 +97,8 @@ STEMS = {
     ("minutes", "en"): "How long did {x} last?",
     ("years", "fr"): "En quelle année a eu lieu {x} ?",
     ("years", "en"): "In which year did {x} take place?",
+    ("days", "fr"): "À quelle date a eu lieu {x} ?",
+    ("days", "en"): "On what date did {x} take place?",
 }
 
 SYSTEM_SPLIT = (
@@ -102,12 +118,15 @@ LEAD = {
 }
 
 
+UNITS = {("years", "fr"): " ans", ("years", "en"): " years", ("days", "fr"): " jours", ("days", "en"): " days"}
+
+
 def kind(question: str) -> str | None:
     """'difference', 'total', 'compare' (a yes/no over two lengths) or 'both' when `question`
     is made of two, else None."""
     shape = _shape(question)
     if shape:
-        return "difference" if shape[0] in ("years", "after") else shape[0]
+        return "difference" if shape[0] in ("years", "after", "days") else shape[0]
     if _DIFFERENCE.search(question):
         return "difference"
     if _TOTAL.search(question):
@@ -136,6 +155,8 @@ def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
     ['In which year did the war take place?', 'In which year did Smith write his book?']
     >>> rule_parts("Altogether, how many died in the derailments and in the strikes on Poltava?", "en")
     (['How many died in the derailments?', 'How many died in the strikes on Poltava?'], 'count', True)
+    >>> rule_parts("How many days separated the first round of talks from the second one?", "en")[0][1]
+    'On what date did the second round of talks take place?'
     """
     shape = _shape(question)
     if shape is None:
@@ -152,7 +173,9 @@ def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
     pronoun = _PRONOUN.match(y)
     if pronoun:
         y = f"{_head(x, lang)} {y[pronoun.end() :]}".strip()
-    unit = "years" if how == "years" else "minutes"
+    elif other := _OTHER_ONE.match(y):  # "the second one": the second round of talks ...
+        y = _other_one(x, other, lang)
+    unit = how if how in ("years", "days") else "minutes"
     adj = (m.groupdict().get("adj") or m.groupdict().get("adj2") or "").lower()
     longer = not (adj.startswith(("court", "short")) or (m.groupdict().get("sign") or "").lower() == "moins")
     return [STEMS[(unit, lang)].format(x=_lowered(side)) for side in (x, y)], unit, longer
@@ -168,6 +191,25 @@ def _head(x: str, lang: str) -> str:
     article = _ARTICLE.match(x)
     elided = nouns[-1][:1].lower() in "aeiouyhéèê"
     return f"l'{nouns[-1]}" if elided or not article else f"{article.group().strip().lower()} {nouns[-1]}"
+
+
+# "the second one", "le second": another of what the first side names
+_OTHER_ONE = re.compile(r"^(?:(?P<en>the|that)\s+(?P<which>\w+)\s+one|(?P<fr>le|la|les)\s+(?P<quel>\w+))\s*$", re.I)
+
+
+def _other_one(x: str, other: re.Match[str], lang: str) -> str:
+    """The other one ("the second one") said after `x` ("the first round of talks in Istanbul"): x's noun
+    and what follows it, with the other ordinal or adjective.
+
+    >>> _other_one("the first round of talks", _OTHER_ONE.match("the second one"), "en")
+    'the second round of talks'
+    >>> _other_one("le premier cycle de pourparlers à Istanbul", _OTHER_ONE.match("le second"), "fr")
+    'le second cycle de pourparlers à Istanbul'
+    """
+    head = _head(x, lang).split()[-1].removeprefix("l'")
+    m = re.search(rf"\b{re.escape(head)}\b", x)
+    which = other["which"] or other["quel"]
+    return f"{(other['en'] or other['fr']).lower()} {which} {head}{x[m.end() :] if m else ''}"
 
 
 def _lowered(side: str) -> str:
@@ -222,6 +264,19 @@ def year(answer: str) -> float | None:
     return found.pop() if len(found) == 1 else None
 
 
+def day(answer: str, year: int | None = None) -> dt.date | None:
+    """The one calendar day `answer` gives (its year, else `year`); None if not exactly one.
+
+    >>> day("Le lundi 2 juin 2025 [1]."), day("vendredi 16 mai [1]", 2025), day("en mai [1]", 2025)
+    (datetime.date(2025, 6, 2), datetime.date(2025, 5, 16), None)
+    """
+    found = set()
+    for d in dates(MARKER.sub("", answer)):
+        if d.day is not None and d.month is not None and (d.year or year):
+            found.add(dt.date(d.year or year or 1, d.month, d.day))
+    return found.pop() if len(found) == 1 else None
+
+
 def value(question: str, answer: str) -> tuple[float, bool] | None:
     """The one duration (in minutes) or, failing that, the one number that `answer` gives
     beyond those of `question` (days and years of dates aside), and whether `answer` states
@@ -266,8 +321,8 @@ def lead(how: str, lang: str, values: Sequence[float], unit: str, longer: bool =
         return {("fr", True): "Oui.", ("fr", False): "Non.", ("en", True): "Yes.", ("en", False): "No."}[(lang, yes)]
     result = abs(values[0] - values[1]) if how == "difference" else sum(values)
     shown = figures(result) if unit == "minutes" else f"{result:g}"
-    if unit == "years":
-        shown += " ans" if lang == "fr" else " years"
+    if unit in ("years", "days"):
+        shown += UNITS[(unit, lang)]
     return LEAD[(how, lang)].format(value=shown)
 
 

@@ -164,3 +164,23 @@ def test_two_questions_in_one_whose_answers_hold_one_number_each_get_no_computed
     question = "Qui compte les morts du train à Lyon, et qui compte ceux de la tempête à Brest ?"
     answer = _asked(news, monkeypatch, question, split)
     assert not answer.abstained and answer.answer.startswith("Le déraillement"), answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Combien de jours se sont écoulés entre le premier cycle de pourparlers à Genève et le second ?",
+        "How many days separated the first cycle de pourparlers à Genève from the second one?",
+    ],
+)
+def test_the_days_between_two_events(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, question: str) -> None:
+    """Split by its shape ("the second one" is the second cycle of talks in Geneva); the
+    system counts the days between the two dates the answers give."""
+    settings = _indexed(
+        tmp_path,
+        "Le premier cycle de pourparlers à Genève s'est tenu le 16 mai 2025.",
+        "Le second cycle de pourparlers à Genève s'est tenu le 2 juin 2025.",
+    )
+    answer = _asked(settings, monkeypatch, question, "never used ?\nnever used ?")
+    assert answer.answer.startswith(("La différence est de 17 jours :", "The difference is 17 days:")), answer.answer
+    assert [c.source for c in answer.citations] == ["a.txt", "b.txt"]
