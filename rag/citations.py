@@ -126,8 +126,13 @@ class Facts:
         return len(self.durations) + len(self.numbers) + len(self.ranks) + len(self.days) + len(self.weekdays)
 
 
+_TODAY = re.compile(r"\b(?:aujourd['’]hui|ce jour|ce matin|ce soir|cet après-midi|today|this morning|tonight)\b", re.I)
+
+
 def facts_of(text: str, *, doc_date: str | None = None, claim: bool = False) -> Facts:
-    """Everything checkable in `text`; a passage also carries its document's date.
+    """Everything checkable in `text`; a passage that says "aujourd'hui" also carries its
+    document's date (weekdays it names are dated already, by `annotate`): the day an
+    article appeared is not the day of what its passages report.
 
     In a `claim`, numbers in words count from two up ("two trains", "sixth"):
     "first", "a" or "one" in an answer must not demand a 1 of the passage.
@@ -159,7 +164,7 @@ def facts_of(text: str, *, doc_date: str | None = None, claim: bool = False) -> 
     f.counts = {(n, stem[0]) for n, word in counted(plain) if (stem := analyze(word))}
     if pairs or (not claim and 2.0 in f.numbers):  # a count of two also gives "the two"
         f.numbers.add(PAIR)
-    if doc_date:
+    if doc_date and _TODAY.search(text):  # the article's date is the passage's only when it says "today"
         try:
             day = dt.date.fromisoformat(doc_date)
             f.days.add((day.month, day.day))
