@@ -513,13 +513,16 @@ def language(text: str) -> str:
     """'fr' or 'en' for a question or answer.
 
     One point per French or English stop word; French also scores one per accented
-    word and one for a space before '?', '!', ':' or ';'. More French points give
-    'fr'; anything else, including no signal at all ('Lavrov?'), gives 'en'.
+    word (names aside: "Sergueï") and one for a space before '?', '!', ':' or ';'. More
+    French points give 'fr'; anything else, including no signal at all ('Lavrov?'), gives 'en'.
 
-    >>> language("Qui est Iouri Ouchakov ?"), language("Who is Ushakov?")
-    ('fr', 'en')
+    >>> language("Qui est Iouri Ouchakov ?"), language("Who is Ushakov?"), language("Rubio called Sergueï Lavrov next.")
+    ('fr', 'en', 'en')
     """
-    words = re.findall(r"[^\W\d_]+", text.lower())
-    fr = sum(fold(w) in _FR_WORDS for w in words) + sum(w != fold(w) for w in words)
+    cased = re.findall(r"[^\W\d_]+", text)
+    words = [w.lower() for w in cased]
+    named = [i > 0 and w[0].isupper() for i, w in enumerate(cased)]  # "Sergueï"; not a first "À"
+    accented = sum(w != fold(w) for w, name in zip(words, named, strict=True) if not name)
+    fr = sum(fold(w) in _FR_WORDS for w in words) + accented
     en = sum(fold(w) in _EN_WORDS for w in words)
     return "fr" if fr + bool(re.search(r"\w\s+[?!:;]", text)) > en else "en"
