@@ -88,6 +88,11 @@ _SHAPES = [
 _OVER = re.compile(
     r"^(?P<pre>.*?\s)(?P<prep>pour|dans|lors de|à|in|at|for|during)\s+(?P<a>.+?),?\s+(?:et|and)\s+(?P=prep)\s+"
     r"(?P<b>.+?)\s*\?*\s*$", re.I)  # fmt: skip
+# A total over a noun's two complements: "les morts des déraillements et ceux des frappes sur Poltava"
+_THOSE = re.compile(
+    r"\b(?:les|des|de|the|many)\s+(?P<noun>\w+)\s+(?P<prep>des|du|de la|de l['’]|d['’]|in|of|at|from|during)\s*(?P<a>.+?),?"
+    r"\s+(?:et|and)\s+(?:ceux|celles|those|the ones)\s+(?P<prep2>des|du|de la|de l['’]|d['’]|in|of|at|from|during)\s*"
+    r"(?P<b>.+?)\s*(?:,|\?|$)", re.I)  # fmt: skip
 _PRONOUN = re.compile(r"^(?:celui|celle|ceux|celles|the one|the ones|that|those|one)\b\s*", re.I)
 _ARTICLE = re.compile(r"^(?:l['’]|le |la |les |un |une |the |a |an |their |leur |leurs )", re.I)
 _PREPOSITION_FR = re.compile(r"\s(?:de|du|des|d['’]|entre|où|qui|que|à|au|en|avec|sur|pour|lors)(?=\s|\w)", re.I)
@@ -160,9 +165,11 @@ def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
     """
     shape = _shape(question)
     if shape is None:
-        over = _OVER.search(_TOTAL.sub("", question).strip(" ,"))
-        if not _TOTAL.search(question) or not over:
+        if not _TOTAL.search(question):
             return None
+        over = _OVER.search(_TOTAL.sub("", question).strip(" ,"))
+        if not over:
+            return _those(question, lang)
         pre = over["pre"][:1].upper() + over["pre"][1:]
         end = "?" if lang == "en" else " ?"
         return [f"{pre}{over['prep']} {over[side]}{end}" for side in ("a", "b")], "count", True
@@ -179,6 +186,26 @@ def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
     adj = (m.groupdict().get("adj") or m.groupdict().get("adj2") or "").lower()
     longer = not (adj.startswith(("court", "short")) or (m.groupdict().get("sign") or "").lower() == "moins")
     return [STEMS[(unit, lang)].format(x=_lowered(side)) for side in (x, y)], unit, longer
+
+
+def _those(question: str, lang: str) -> tuple[list[str], str, bool] | None:
+    """The two counts of a total over "X and those of Y" (None for another wording).
+
+    >>> _those("Si on additionne les morts des déraillements et ceux des frappes sur Poltava, on arrive à ?", "fr")[0]
+    ['Combien de morts lors des déraillements ?', 'Combien de morts lors des frappes sur Poltava ?']
+    >>> _those("Adding up the deaths in the derailments and those in the strikes, how many?", "en")[0]
+    ['How many deaths in the derailments?', 'How many deaths in the strikes?']
+    """
+    m = _THOSE.search(question)
+    if m is None:
+        return None
+    sides = ((m["prep"], m["a"]), (m["prep2"], m["b"]))
+    if lang == "fr":
+        joined = [f"{prep} {side}".replace("' ", "'").replace("’ ", "’") for prep, side in sides]  # "de l'attaque"
+        parts = [f"Combien de {m['noun']} lors {side} ?" for side in joined]
+    else:
+        parts = [f"How many {m['noun']} {prep} {side}?" for prep, side in sides]
+    return parts, "count", True
 
 
 def _head(x: str, lang: str) -> str:

@@ -184,3 +184,11 @@ def test_the_days_between_two_events(tmp_path: Path, monkeypatch: pytest.MonkeyP
     answer = _asked(settings, monkeypatch, question, "never used ?\nnever used ?")
     assert answer.answer.startswith(("La différence est de 17 jours :", "The difference is 17 days:")), answer.answer
     assert [c.source for c in answer.citations] == ["a.txt", "b.txt"]
+
+
+def test_a_total_over_x_and_those_of_y_is_split_by_its_shape(news: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The model, asked to split it, rewrote it as one question; the shape gives both parts."""
+    question = "Si on additionne les morts du déraillement à Lyon et ceux de la tempête à Brest, on arrive à combien ?"
+    answer = _asked(news, monkeypatch, question, "Combien de morts à Lyon et à Brest ?")
+    assert answer.answer.startswith("Au total : 9. "), answer.answer
+    assert [c.source for c in answer.citations] == ["a.txt", "b.txt"]
