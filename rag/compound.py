@@ -89,10 +89,10 @@ _OVER = re.compile(
     r"^(?P<pre>.*?\s)(?P<prep>pour|dans|lors de|à|in|at|for|during)\s+(?P<a>.+?),?\s+(?:et|and)\s+(?P=prep)\s+"
     r"(?P<b>.+?)\s*\?*\s*$", re.I)  # fmt: skip
 # A total over a noun's two complements: "les morts des déraillements et ceux des frappes sur Poltava"
+_OF = r"(?:des|du|de la|de l['’]|d['’]|in|of|at|from|during)"
 _THOSE = re.compile(
-    r"\b(?:les|des|de|the|many)\s+(?P<noun>\w+)\s+(?P<prep>des|du|de la|de l['’]|d['’]|in|of|at|from|during)\s*(?P<a>.+?),?"
-    r"\s+(?:et|and)\s+(?:ceux|celles|those|the ones)\s+(?P<prep2>des|du|de la|de l['’]|d['’]|in|of|at|from|during)\s*"
-    r"(?P<b>.+?)\s*(?:,|\?|$)", re.I)  # fmt: skip
+    rf"\b(?:les|des|de|the|many)\s+(?P<noun>\w+)\s+(?P<prep>{_OF})\s*(?P<a>.+?),?"
+    rf"\s+(?:et|and)\s+(?:ceux|celles|those|the ones)\s+(?P<prep2>{_OF})\s*(?P<b>.+?)\s*(?:,|\?|$)", re.I)  # fmt: skip
 _PRONOUN = re.compile(r"^(?:celui|celle|ceux|celles|the one|the ones|that|those|one)\b\s*", re.I)
 _ARTICLE = re.compile(r"^(?:l['’]|le |la |les |un |une |the |a |an |their |leur |leurs )", re.I)
 _PREPOSITION_FR = re.compile(r"\s(?:de|du|des|d['’]|entre|où|qui|que|à|au|en|avec|sur|pour|lors)(?=\s|\w)", re.I)
