@@ -306,6 +306,7 @@ def lead_with(text: str, yes: bool | None, lang: str) -> str:
 _LEAD_IN = re.compile(r"^(?:(?:and|et|so|alors|then|puis)\s+|(?:according to|selon|d'après)[^,]*,\s*)+", re.I)
 
 
+_CAPITALISED = re.compile(r"(?<=\s)[A-ZÀ-Ö][\w'-]+")  # not a question's first word
 _FULL_NAME = re.compile(r"\b[A-ZÀ-Ö][\w'-]+(?:\s+[A-ZÀ-Ö][\w'-]+)+")
 
 
@@ -354,6 +355,8 @@ def off_kind(question: str, answer: str) -> bool:
     True
     >>> off_kind("À quelle heure a commencé l'appel ?", "L'appel a commencé après environ une heure [1].")
     True
+    >>> off_kind("Sur quel réseau social a-t-il écrit ?", "Il a écrit sur le réseau Truth Social [1].")
+    False
     >>> question = "Qu'est-ce que les drones ont détruit sur les aérodromes ?"
     >>> off_kind(question, "Les aérodromes ont été détruits par les drones [1]")
     True
@@ -366,8 +369,9 @@ def off_kind(question: str, answer: str) -> bool:
     lead = " ".join(_LEAD_IN.sub("", question.strip()).split()[:4])  # "What did he say when ...?" does not ask when
     kinds = asked_kinds(lead) & {"duration", "date", "number", "time"}
     bare, asked = MARKER.sub("", answer), set(analyze(question))
+    named = set(analyze(" ".join(_CAPITALISED.findall(question))))  # "Trump"; not "réseau social"
     for name in _FULL_NAME.findall(bare):  # "Donald Trump" adds nothing to a question naming Trump
-        if asked & set(analyze(name)):
+        if named & set(analyze(name)):
             asked |= set(analyze(name))
     said = set(analyze(bare if "date" in kinds else undated(bare))) - _AUXILIARIES  # "ont été endommagés"
     said = {w for w in said if w in asked or not any(_one_edit(w, a) for a in asked)}  # "met" for "meet"

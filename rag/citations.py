@@ -71,9 +71,8 @@ MAX_PER_SENTENCE = 2
 PAIR = -2.0  # the number of "les deux hommes": backs "the two leaders", not "two aircraft"
 # Adjectives of nationality: names in English, lower case in French ("Ukrainian" ~ "ukrainien").
 _NATIONALITY = re.compile(r"\b[a-zà-ÿ]{3,}(?:i|é)?(?:en|ain|ais|ois)(?:ne|e)?s?\b")
-# Russian, Européens, les Russes: a nationality, not whom a question is about; nor is the
-# Kremlin, which stands for Russia ("la conversation que le Kremlin a qualifiée de franche").
-_DEMONYM = re.compile(r"\b(?:[A-Z]\w+(?:ians?|eans?|cans?|ese|ish|iens?|éens?|ains?|ais|ois|sses?)|Kremlin)\b")
+# Russian, Européens, les Russes: a nationality, not whom a question is about.
+_DEMONYM = re.compile(r"\b[A-Z]\w+(?:ians?|eans?|cans?|ese|ish|iens?|éens?|ains?|ais|ois|sses?)\b")
 
 
 @dataclass(frozen=True)
@@ -295,8 +294,6 @@ def about(question: str, passages: Sequence[Passage]) -> bool:
     >>> about("Who won the 2024 election?", [dated]), about("Who called in 2025?", [dated])
     (False, True)
     >>> about("How many died in the Russian derailments?", [Passage(1, "b", 0, 9, "En Russie, 7 morts.", "", None, 1)])
-    True
-    >>> about("Combien de temps a duré l'appel que le Kremlin a jugé franc ?", [call])
     True
     """
     asked = facts_of(question, claim=True)

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.answer import build_messages, finish, is_refusal
+from rag.answer import build_messages, finish, is_refusal, off_kind
 from rag.chunking import chunk_text, sentence_spans
-from rag.citations import Passage, about, attribute, facts_of
+from rag.citations import Passage, attribute, facts_of
 from rag.glosses import gloss, unglossed
 from rag.lexical import LexicalIndex, analyze
 from rag.passages import focus
@@ -452,6 +452,13 @@ def test_a_country_named_in_two_words_is_found_in_its_hyphenated_french_name() -
     assert not cites
 
 
+def test_a_name_adds_to_a_question_that_names_it_only_in_common_words() -> None:
+    """"Joe Biden" and "Truth Social" answer questions that say "president" and "réseau social"."""
+    question = "Under which US president did the United States provide more than 60 billion dollars of aid?"
+    assert not off_kind(question, "Under President Joe Biden, the United States provided 60 billion dollars [1].")
+    assert not off_kind("Sur quel réseau social a-t-il écrit ?", "Il a écrit sur le réseau Truth Social [1].")
+
+
 @pytest.mark.parametrize(
     ("question", "restated", "answered"),
     [
@@ -489,14 +496,6 @@ def test_an_answer_that_restates_the_question_is_dropped(question: str, restated
     lang = "en" if question.startswith("Where") else "fr"
     assert finish(question, question, lang, restated, ps).abstained
     assert not finish(question, question, lang, answered, ps).abstained
-
-
-def test_the_kremlin_stands_for_russia_when_a_passage_is_judged_about_a_question() -> None:
-    sixth = "Ce sixième échange a duré environ une heure, selon Iouri Ouchakov, qui l'a qualifié de « franc »."
-    ps = [Passage(1, "a.txt", 0, len(sixth), sixth, "Poutine à Trump", "2025-07-03", 1.0)]
-    question = "Combien de temps a duré la conversation que le Kremlin a qualifiée de « franche » ?"
-    assert about(question, ps)
-    assert not about("Combien de temps a duré la conversation de Rubio et Lavrov ?", ps)
 
 
 @pytest.mark.parametrize(
