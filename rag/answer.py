@@ -454,12 +454,14 @@ def _length(part: str, retriever: Retriever, settings: Settings) -> tuple[float,
     """The length `part` ("How long did the 3 July call last?") asks for, read from the
     first passage sentence, in the order they would be shown, that states exactly one, in a
     passage about what `part` names (`rag.citations.about`); None if the first one states
-    several or none does (then in twice as many sentences, as a retry would show). With the
-    passage and the sentence's offsets in its document."""
+    several or none does (then in twice as many sentences, as a retry would show, then in
+    ten times as many: an English question's length may rank below French sentences that
+    share its names). With the passage and the sentence's offsets in its document."""
     shown = _focuser(part, part, None, retriever, settings, {})
     for passages in (
         shown(max_sentences=settings.top_k),
         shown(max_sentences=2 * settings.top_k, budget_chars=2 * BUDGET_CHARS),
+        shown(max_sentences=10 * settings.top_k, budget_chars=10 * BUDGET_CHARS),
     ):
         for p in passages:
             if not about(part, [p]):

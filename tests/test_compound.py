@@ -192,3 +192,21 @@ def test_a_total_over_x_and_those_of_y_is_split_by_its_shape(news: Settings, mon
     answer = _asked(news, monkeypatch, question, "Combien de morts à Lyon et à Brest ?")
     assert answer.answer.startswith("Au total : 9. "), answer.answer
     assert [c.source for c in answer.citations] == ["a.txt", "b.txt"]
+
+
+def test_a_length_is_read_even_when_its_sentence_ranks_below_those_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fourteen sentences share more words with the question than the one giving the length."""
+    filler = " ".join(
+        f"La réunion de mardi à Lyon a réuni le groupe {n} de Lyon, venu de loin pour la réunion de mardi à Lyon."
+        for n in range(14)
+    )
+    settings = _indexed(
+        tmp_path,
+        f"{filler} À Lyon, elle a duré deux heures.",
+        "La réunion de jeudi à Brest a duré environ une heure.",
+    )
+    question = "La réunion de mardi à Lyon a-t-elle été plus longue que celle de jeudi à Brest ?"
+    answer = _asked(settings, monkeypatch, question, "never used ?\nnever used ?")
+    assert answer.answer.startswith("Oui. 2 h [1] contre 1 h [2]."), answer.answer
