@@ -265,11 +265,13 @@ def concerns(question: str, passage: Passage) -> bool:
 
 
 def _holds(asked: Facts, passage: Passage) -> bool:
-    """`concerns`, for a question whose facts are already read."""
+    """`concerns`, for a question whose facts are already read. A passage concerns the day
+    its article appeared on (it backs that date only when it says "aujourd'hui")."""
     held = passage_facts(passage)
     found = _names_in(asked, held, f"{passage.text} {passage.title}")
     counted = (asked.numbers | asked.ranks) & (held.numbers | held.ranks)
-    return bool(found or asked.days & held.days or counted or len(asked.words & held.words) >= 2)
+    days = held.days | facts_of("aujourd'hui", doc_date=passage.date).days
+    return bool(found or asked.days & days or counted or len(asked.words & held.words) >= 2)
 
 
 def restates(question: str, passage: Passage) -> bool:

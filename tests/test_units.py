@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from rag.answer import build_messages, finish, is_refusal, off_kind
 from rag.chunking import chunk_text, sentence_spans
-from rag.citations import Passage, attribute, facts_of
+from rag.citations import Passage, about, attribute, facts_of
 from rag.glosses import gloss, unglossed
 from rag.lexical import LexicalIndex, analyze
 from rag.passages import focus
@@ -511,3 +511,14 @@ def test_an_answer_that_restates_the_question_is_dropped(question: str, restated
 )
 def test_a_refusal_is_told_from_a_negative_answer(text: str, refusal: bool) -> None:
     assert is_refusal(text) is refusal
+
+
+def test_an_article_date_says_what_day_a_passage_concerns_but_backs_no_claimed_date() -> None:
+    sixth = "Ce sixième échange téléphonique a duré environ une heure."
+    p = Passage(1, "b.txt", 0, len(sixth), sixth, "Poutine à Trump", "2025-07-03", 1.0)
+    assert about("How long did the 3 July call last?", [p])
+    assert not about("How long did the 4 June call last?", [p])
+    _, cites, unsupported = attribute("The call took place on 3 July 2025 and lasted an hour.", [p])
+    assert unsupported == 1 and not cites  # the passage never says when
+    today = Passage(1, "b.txt", 0, 40, "Les deux présidents se sont parlé aujourd'hui.", "", "2025-07-03", 1.0)
+    assert attribute("The two presidents spoke on 3 July.", [today])[1]
