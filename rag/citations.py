@@ -119,6 +119,7 @@ class Facts:
     titled: set[str] = field(default_factory=set)  # a passage's names found only in its article's title
     echoed: set[str] = field(default_factory=set)  # a claim's words that the question itself used
     counts: set[tuple[float, str]] = field(default_factory=set)  # "sept morts": (7, "mort")
+    asked: set[str] = field(default_factory=set)  # a claim's: what its question counts ("injured")
 
     @property
     def numeric(self) -> int:
@@ -198,7 +199,55 @@ def without(claim: Facts, given: Facts) -> Facts:
         claim.ranks - given.ranks - given.numbers,
         echoed=claim.words & given.words,
         counts=claim.counts,
+        asked=_counted_kinds(given.words),
     )
+
+
+# What a count counts, in either language: "2 drones" (or "2" to "How many drones?") is not
+# the passage's "deux morts", nor "7" to "How many were injured?" its "sept morts".
+_COUNTED_WORDS = {
+    "dead": "mort morts tue tues tuee tuees dead death deaths killed died",
+    "injured": "blesse blesses blessee blessees injured wounded",
+    "soldier": "soldat soldats militaire militaires soldier soldiers troops",
+    "prisoner": "prisonnier prisonniers prisoner prisoners",
+    "drone": "drone drones",
+    "civilian": "civil civils civilian civilians",
+    "child": "enfant enfants child children",
+    "person": "personne personnes people person persons",
+    "aircraft": "avion avions bombardier bombardiers aircraft",
+    "call": "appel appels entretien entretiens conversation conversations call calls",
+    "train": "train trains",
+    "missile": "missile missiles",
+}
+_COUNTED_KIND = {stem: kind for kind, words in _COUNTED_WORDS.items() for w in words.split() for stem in analyze(w)}
+_PEOPLE = {"dead", "injured", "soldier", "prisoner", "civilian", "child", "person"}
+
+
+def _counted_kinds(stems: Iterable[str]) -> set[str]:
+    """What these words count; "people" is any of the people counted when nothing narrower is said."""
+    kinds = {_COUNTED_KIND[w] for w in stems if w in _COUNTED_KIND}
+    return kinds - {"person"} or (_PEOPLE if kinds else set())
+
+
+def _miscounted(claim: Facts, passage: Facts) -> bool:
+    """A number of the claim that the passage gives only as a count of something else than
+    what the claim (or, for a bare number, its question) counts.
+
+    >>> passage = facts_of("Des frappes ont fait deux morts et 113 blessés.")
+    >>> _miscounted(facts_of("2 drones", claim=True), passage), _miscounted(facts_of("2 morts", claim=True), passage)
+    (True, False)
+    >>> bare = without(facts_of("2", claim=True), facts_of("How many people were injured?"))
+    >>> _miscounted(bare, passage), _miscounted(facts_of("Two people died.", claim=True), passage)
+    (True, False)
+    """
+    for n in claim.numbers:
+        there = {_COUNTED_KIND.get(w) for m, w in passage.counts if m == n}
+        if not there or None in there:
+            continue  # not a count there, or a count of something this glossary does not know
+        wanted = _counted_kinds(w for m, w in claim.counts if m == n) or claim.asked
+        if wanted and not wanted & there:
+            return True
+    return False
 
 
 def support(claim: Facts, passage: Facts, passage_text: str, *, across: bool = False) -> float:
@@ -213,6 +262,8 @@ def support(claim: Facts, passage: Facts, passage_text: str, *, across: bool = F
     counted_there = {word for _, word in passage.counts}
     if any(word in counted_there and (n, word) not in passage.counts for n, word in claim.counts):
         return 0.0  # "3 morts" from "trois trains ... sept morts": the passage counts its dead otherwise
+    if _miscounted(claim, passage):
+        return 0.0
     names_found = _names_in(claim, passage, passage_text)
     words_found = claim.words & passage.words
     required = claim.names - claim.restated or claim.names

@@ -522,3 +522,20 @@ def test_an_article_date_says_what_day_a_passage_concerns_but_backs_no_claimed_d
     assert unsupported == 1 and not cites  # the passage never says when
     today = Passage(1, "b.txt", 0, 40, "Les deux présidents se sont parlé aujourd'hui.", "", "2025-07-03", 1.0)
     assert attribute("The two presidents spoke on 3 July.", [today])[1]
+
+
+@pytest.mark.parametrize(
+    ("answer", "question", "backed"),
+    [
+        ("7", "How many people were injured in the train derailments?", False),  # 7 counts the dead
+        ("113", "How many people were injured in the train derailments?", True),
+        ("Seven people died.", "How many people died in the derailments?", True),
+        ("Sept personnes sont mortes.", "Combien de personnes sont mortes ?", True),
+        ("3 drones", "How many drones hit the trains?", False),  # 3 counts the trains
+        ("3", "How many trains derailed?", True),
+    ],
+)
+def test_a_number_must_count_what_is_asked_in_either_language(answer: str, question: str, backed: bool) -> None:
+    text = "Des explosions ont fait dérailler trois trains, avec un bilan de sept morts et 113 blessés."
+    ps = [Passage(1, "a.txt", 0, len(text), text, "", "2025-06-01", 1.0)]
+    assert (attribute(answer, ps, question=question)[2] == 0) is backed
