@@ -19,7 +19,7 @@ from typing import Any
 from rag import compound
 from rag.checking import polarity
 from rag.chunking import sentence_spans
-from rag.citations import MARKER, Citation, Passage, about, attribute, concerns, restates, with_markers
+from rag.citations import MARKER, Citation, Passage, about, attribute, concerns, facts_of, restates, with_markers
 from rag.errors import InvalidQuestion
 from rag.glosses import figures, gloss, unglossed
 from rag.lexical import analyze
@@ -383,6 +383,19 @@ def off_kind(question: str, answer: str) -> bool:
     return bool(kinds) and not any(_facts(kind, answer) - _facts(kind, question) for kind in kinds)
 
 
+def names_someone(question: str, answer: str) -> bool:
+    """False when `question` asks who and `answer` names no one the question does not: "Le
+    président russe a remis en question ..." is asked once more (not dropped: "les puissances
+    européennes coalisées" answers "qui ?" too); True for other questions.
+
+    >>> names_someone("Qui a remis en question les pourparlers ?", "Le président russe les a remis en question [1].")
+    False
+    >>> names_someone("Qui a appelé Lavrov ?", "Rubio a appelé Lavrov [1]."), names_someone("Quand ?", "Hier")
+    (True, True)
+    """
+    return "person" not in asked_kinds(question) or bool(facts_of(answer).names - facts_of(question).names)
+
+
 def _facts(kind: str, text: str) -> set[object]:
     """The durations, dates or numbers of `text`, as comparable values."""
     if kind == "duration":
@@ -626,7 +639,8 @@ def generate(
     # The model's "not found" to a yes/no question stands unless the evidence restates the
     # question: then the yes or no read from it is the answer, and no second try is needed.
     decided = proof is not None and is_refusal(raw) and restates(query, proof)
-    if answer.abstained and passages and not decided and (yes is None or is_refusal(raw)):
+    nameless = not answer.abstained and yes is None and not names_someone(question, answer.answer)
+    if nameless or (answer.abstained and passages and not decided and (yes is None or is_refusal(raw))):
         # Small models say "not found" too readily, and a first answer the checks dropped
         # (unbacked, restating the question, about something else) may be a slip: ask once
         # more, without the way out and over more sentences, and keep the answer only if
@@ -638,7 +652,7 @@ def generate(
         ]
         second = "".join(llm.stream(retry_messages, max_tokens=settings.max_answer_tokens))
         retry = finish(question, query, lang, lead_with(second, yes, lang), shown)
-        if not retry.abstained and retry.unsupported == 0:
+        if not retry.abstained and retry.unsupported == 0 and (not nameless or names_someone(question, retry.answer)):
             answer, raw = retry, second
         answer.retried = True
     if proof is not None and yes is not None and (not is_refusal(raw) or decided):

@@ -210,3 +210,27 @@ def test_a_length_is_read_even_when_its_sentence_ranks_below_those_shown(
     question = "La réunion de mardi à Lyon a-t-elle été plus longue que celle de jeudi à Brest ?"
     answer = _asked(settings, monkeypatch, question, "never used ?\nnever used ?")
     assert answer.answer.startswith("Oui. 2 h [1] contre 1 h [2]."), answer.answer
+
+
+class RoleLLM(FakeLLM):
+    """Answers a who-question with a role first, with the name when asked again."""
+
+    def reply(self, messages: list[Message]) -> str:
+        if messages[0]["content"] == rag.answer.SYSTEM_RETRY:
+            return "Vladimir Poutine a remis en question les pourparlers [1]."
+        return "Le président russe a remis en question les pourparlers [1]."
+
+
+def test_a_who_question_answered_with_a_role_is_asked_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = _indexed(
+        tmp_path,
+        "Le président russe Vladimir Poutine a remis en question les pourparlers de paix avec Kyiv.",
+    )
+    llm = RoleLLM()
+    monkeypatch.setattr(rag.answer, "load_llm", lambda _settings: llm)
+    answer = ask("Qui a remis en question les pourparlers de paix ?", settings=settings)
+    assert answer.answer.startswith("Vladimir Poutine") and answer.retried, answer.answer
+    # a retry that names no one either leaves the first answer as it was
+    monkeypatch.setattr(RoleLLM, "reply", lambda self, messages: "Le président russe les a remis en question [1].")
+    answer = ask("Qui a remis en question les pourparlers de paix ?", settings=settings)
+    assert answer.answer.startswith("Le président russe") and not answer.abstained, answer.answer
