@@ -644,7 +644,8 @@ def generate(
         # Small models say "not found" too readily, and a first answer the checks dropped
         # (unbacked, restating the question, about something else) may be a slip: ask once
         # more, without the way out and over more sentences, and keep the answer only if
-        # every sentence of it is backed by a passage. A yes/no answer is settled below.
+        # every sentence of it is backed by a passage. So is a "who?" answered without a
+        # name, whose second answer must name someone. A yes/no answer is settled below.
         shown = (wider and wider()) or passages
         retry_messages = [
             {"role": "system", "content": SYSTEM_RETRY},

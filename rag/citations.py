@@ -126,7 +126,7 @@ class Facts:
         return len(self.durations) + len(self.numbers) + len(self.ranks) + len(self.days) + len(self.weekdays)
 
 
-_TODAY = re.compile(r"\b(?:aujourd['’]hui|ce jour|ce matin|ce soir|cet après-midi|today|this morning|tonight)\b", re.I)
+_TODAY = re.compile(r"\b(?:aujourd['’]hui|ce matin|ce soir|cet après-midi|today|this morning|tonight)\b", re.I)
 
 
 def facts_of(text: str, *, doc_date: str | None = None, claim: bool = False) -> Facts:
