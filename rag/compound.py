@@ -221,7 +221,11 @@ def _head(x: str, lang: str) -> str:
 
 
 # "the second one", "le second": another of what the first side names
-_OTHER_ONE = re.compile(r"^(?:(?P<en>the|that)\s+(?P<which>\w+)\s+one|(?P<fr>le|la|les)\s+(?P<quel>\w+))\s*$", re.I)
+_OTHER_ONE = re.compile(
+    r"^(?:(?P<en>the|that)\s+(?P<which>\w+)\s+one"
+    r"|(?P<fr>le|la|les)\s+(?P<quel>seconde?s?|suivante?s?|derni(?:er|[eè]re)s?|premi(?:er|[eè]re)s?|autres?|\w+i[eè]mes?))\s*$",
+    re.I,
+)
 
 
 def _other_one(x: str, other: re.Match[str], lang: str) -> str:
@@ -232,6 +236,8 @@ def _other_one(x: str, other: re.Match[str], lang: str) -> str:
     'the second round of talks'
     >>> _other_one("le premier cycle de pourparlers à Istanbul", _OTHER_ONE.match("le second"), "fr")
     'le second cycle de pourparlers à Istanbul'
+    >>> _OTHER_ONE.match("la frappe") is None  # a thing of its own, not another of x's
+    True
     """
     head = _head(x, lang).split()[-1].removeprefix("l'")
     m = re.search(rf"\b{re.escape(head)}\b", x)
