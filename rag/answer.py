@@ -325,7 +325,7 @@ def _one_edit(a: str, b: str) -> bool:
     return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
-_AUXILIARIES = frozenset(analyze("été être avoir"))  # not stop words for BM25 ("été" is also summer)
+_AUXILIARIES = frozenset({"ete", "etre", "avoir"})  # analyze("été être avoir"); not BM25 stop words ("été": summer)
 _NONE = re.compile(r"\b(?:aucune?|nobody|none|nothing|rien)\b", re.I)  # "how many?" - "none"
 # "Trump or Biden?": the answer repeats a word of the question.
 _CHOICE = re.compile(r"\b(?:or|ou)\b(?!\s+(?:not|non|pas)\b)", re.I)

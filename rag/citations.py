@@ -24,6 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from rag.chunking import sentence_spans
@@ -219,13 +220,20 @@ _COUNTED_WORDS = {
     "train": "train trains",
     "missile": "missile missiles",
 }
-_COUNTED_KIND = {stem: kind for kind, words in _COUNTED_WORDS.items() for w in words.split() for stem in analyze(w)}
+
+
+@lru_cache(maxsize=1)
+def _counted_kind() -> dict[str, str]:
+    """Stem -> what it counts (built on first use: `import rag` loads no stemmer)."""
+    return {stem: kind for kind, words in _COUNTED_WORDS.items() for w in words.split() for stem in analyze(w)}
+
+
 _PEOPLE = {"dead", "injured", "soldier", "prisoner", "civilian", "child", "person"}
 
 
 def _counted_kinds(stems: Iterable[str]) -> set[str]:
     """What these words count; "people" is any of the people counted when nothing narrower is said."""
-    kinds = {_COUNTED_KIND[w] for w in stems if w in _COUNTED_KIND}
+    kinds = {_counted_kind()[w] for w in stems if w in _counted_kind()}
     return kinds - {"person"} or (_PEOPLE if kinds else set())
 
 
@@ -241,7 +249,7 @@ def _miscounted(claim: Facts, passage: Facts) -> bool:
     (True, False)
     """
     for n in claim.numbers:
-        there = {_COUNTED_KIND.get(w) for m, w in passage.counts if m == n}
+        there = {_counted_kind().get(w) for m, w in passage.counts if m == n}
         if not there or None in there:
             continue  # not a count there, or a count of something this glossary does not know
         wanted = _counted_kinds(w for m, w in claim.counts if m == n) or claim.asked
