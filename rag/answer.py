@@ -19,7 +19,18 @@ from typing import Any
 from rag import compound
 from rag.checking import polarity
 from rag.chunking import sentence_spans
-from rag.citations import MARKER, Citation, Passage, about, attribute, concerns, facts_of, restates, with_markers
+from rag.citations import (
+    MARKER,
+    Citation,
+    Passage,
+    about,
+    attribute,
+    concerns,
+    facts_of,
+    ranked_count,
+    restates,
+    with_markers,
+)
 from rag.errors import InvalidQuestion
 from rag.glosses import figures, gloss, unglossed
 from rag.lexical import analyze
@@ -273,6 +284,14 @@ def cite_evidence(answer: Answer, evidence: Passage) -> None:
             evidence.date,
         )
     ]
+
+
+def count_from_rank(answer: Answer, count: float, passage: Passage, start: int, end: int) -> None:
+    """A "how many?" the model left unanswered, answered with the count a rank gives ("la
+    sixième discussion ... depuis son retour": 6), citing the sentence that states the rank."""
+    text = passage.text[start - passage.start : end - passage.start]
+    answer.answer, answer.abstained = f"{count:g} [1].", False
+    answer.citations = [Citation(1, passage.source, start, end, text, passage.score, passage.title, passage.date)]
 
 
 def settle(answer: Answer, raw: str, yes: bool, evidence: Passage) -> None:
@@ -658,6 +677,8 @@ def generate(
         answer.retried = True
     if proof is not None and yes is not None and (not is_refusal(raw) or decided):
         settle(answer, raw, yes, proof)
+    if answer.abstained and yes is None and (counted := ranked_count(question, passages)):
+        count_from_rank(answer, *counted)
     timings["generation_s"] = time.perf_counter() - t2
     timings["total_s"] = time.perf_counter() - t0
     answer.timings = timings

@@ -216,7 +216,7 @@ _COUNTED_WORDS = {
     "child": "enfant enfants child children",
     "person": "personne personnes people person persons",
     "aircraft": "avion avions bombardier bombardiers aircraft",
-    "call": "appel appels entretien entretiens conversation conversations call calls",
+    "call": "appel appels entretien entretiens conversation conversations discussion discussions call calls",
     "train": "train trains",
     "missile": "missile missiles",
 }
@@ -256,6 +256,48 @@ def _miscounted(claim: Facts, passage: Facts) -> bool:
         if wanted and not wanted & there:
             return True
     return False
+
+
+_COUNT_ASKED = re.compile(
+    r"\b(?:combien (?:de fois|d['’]\s*(?P<fr>\w+(?: \w+){0,2})|de\s+(?P<fr2>\w+(?: \w+){0,2}))"
+    r"|how many (?:times|(?P<en>\w+(?: \w+){0,2}))|how often)\b",
+    re.I,
+)
+
+
+def ranked_count(question: str, passages: Sequence[Passage]) -> tuple[float, Passage, int, int] | None:
+    """The count a rank gives, for a question asking how many: "cet appel est la sixième
+    discussion téléphonique depuis son retour" says there had been six, for "combien de fois
+    se sont-ils parlé ?" or "how many calls had they had?". Only a rank of 2 or more, of what
+    the question counts (anything, for "combien de fois"), in a passage about the question;
+    with the passage and the sentence's offsets in its document.
+
+    >>> sixth = "Qualifié de franc, cet appel est la sixième discussion entre Poutine et Trump depuis son retour."
+    >>> p = Passage(1, "a.txt", 0, len(sixth), sixth, "", "2025-07-03", 1.0)
+    >>> ranked_count("Combien de fois Poutine et Trump se sont-ils parlé ?", [p])[0]
+    6.0
+    >>> ranked_count("How many phone calls had Putin and Trump had?", [p])[0], ranked_count("Combien de morts ?", [p])
+    (6.0, None)
+    """
+    m = _COUNT_ASKED.search(question)
+    if m is None:
+        return None
+    words = analyze(m["fr"] or m["fr2"] or m["en"] or "")  # "phone calls": the first word the glossary knows
+    noun = next((w for w in words if w in _counted_kind()), words[0] if words else None)
+    wanted = {noun} | _counted_kinds([noun]) if noun else None  # None: "how many times"
+    for p in passages:
+        if not about(question, [p]):
+            continue
+        for s, e in sentence_spans(p.text):
+            sentence = p.text[s:e]
+            for rank in _RANK.finditer(_DATED_RANK.sub(lambda d: " " * len(d.group()), sentence)):  # not "May 19th"
+                n = numbers(rank.group())
+                ranked = analyze(sentence[rank.end() :])[:1]  # the noun it ranks: "discussion"
+                if not n or n[0] < 2 or not ranked:
+                    continue
+                if wanted is None or ranked[0] in wanted or _counted_kinds(ranked) & wanted:
+                    return n[0], p, p.start + s, p.start + e
+    return None
 
 
 def support(claim: Facts, passage: Facts, passage_text: str, *, across: bool = False) -> float:

@@ -234,3 +234,17 @@ def test_a_who_question_answered_with_a_role_is_asked_again(tmp_path: Path, monk
     monkeypatch.setattr(RoleLLM, "reply", lambda self, messages: "Le président russe les a remis en question [1].")
     answer = ask("Qui a remis en question les pourparlers de paix ?", settings=settings)
     assert answer.answer.startswith("Le président russe") and not answer.abstained, answer.answer
+
+
+def test_how_many_is_answered_from_a_rank_when_the_model_finds_no_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'le troisième match entre Lyon et Brest depuis 2020' says there had been three."""
+    settings = _indexed(tmp_path, "Ce match était le troisième match entre Lyon et Brest depuis 2020.")
+    monkeypatch.setattr(SplittingLLM, "reply", lambda self, messages: "NOT FOUND")
+    answer = _asked(settings, monkeypatch, "Combien de matchs Lyon et Brest ont-ils joués depuis 2020 ?", "")
+    assert answer.answer == "3 [1].", answer.answer
+    assert answer.citations[0].text == "Ce match était le troisième match entre Lyon et Brest depuis 2020."
+    # a rank of something else is no count of what is asked
+    answer = _asked(settings, monkeypatch, "Combien de buts Lyon et Brest ont-ils marqués depuis 2020 ?", "")
+    assert answer.abstained
