@@ -70,19 +70,14 @@ _SHAPES = [
     ("compare", re.compile(
         r"^\s*(?:(?:was|were) (?P<x>.+?)|did (?P<x2>.+?) last) (?P<adj>longer|shorter) than (?P<y>.+?)\s*\?*\s*$",
         re.I)),
-    ("years", re.compile(
-        r"^\s*combien d['’]années (?:se sont écoulées |s['’]est-il écoulé |séparent |y a-t-il )?(?:entre )?"
-        r"(?P<x>.+?) et (?P<y>(?:l['’]|le |la |les |un |une ).+?)\s*\?*\s*$", re.I)),
-    ("years", re.compile(
-        r"^\s*how many years (?:passed |elapsed |went by |were there |separate |lie )?between "
-        r"(?P<x>.+?) and (?P<y>(?:the |a |an ).+?)\s*\?*\s*$", re.I)),
+    ("between", re.compile(  # the years or days between two events
+        r"^\s*combien (?P<span>d['’]années|de jours) (?:se sont écoulée?s |s['’]est-il écoulé |séparent "
+        r"|sépar(?:ai|è)ent |y a-t-il (?:eu )?)?(?:entre )?"
+        r"(?P<x>.+?) et (?P<y>(?:l['’]|le |la |les |un |une |celui |celle ).+?)\s*\?*\s*$", re.I)),
+    ("between", re.compile(
+        r"^\s*how many (?P<span>years|days) (?:passed |elapsed |went by |were there |separated? |lay |lie )?"
+        r"(?:between )?(?P<x>.+?) (?:and|from) (?P<y>(?:the |a |an |that ).+?)\s*\?*\s*$", re.I)),
     ("after", re.compile(r"^\s*how many years (?:after|before) (?P<x>.+?),? did (?P<y>.+?)\s*\?*\s*$", re.I)),
-    ("days", re.compile(
-        r"^\s*combien de jours (?:se sont écoulés |s['’]est-il écoulé |séparent |sépar(?:ai|è)ent |y a-t-il (?:eu )?)?"
-        r"(?:entre )?(?P<x>.+?) et (?P<y>(?:l['’]|le |la |les |un |une |celui |celle ).+?)\s*\?*\s*$", re.I)),
-    ("days", re.compile(
-        r"^\s*how many days (?:passed |elapsed |went by |were there |separated? |lay |lie )?(?:between )?"
-        r"(?P<x>.+?) (?:and|from) (?P<y>(?:the |a |an |that ).+?)\s*\?*\s*$", re.I)),
 ]  # fmt: skip
 # A total over two things named with the same preposition: "... in the derailments and in the strikes?"
 _OVER = re.compile(
@@ -131,7 +126,7 @@ def kind(question: str) -> str | None:
     is made of two, else None."""
     shape = _shape(question)
     if shape:
-        return "difference" if shape[0] in ("years", "after", "days") else shape[0]
+        return "difference" if shape[0] in ("between", "after") else shape[0]
     if _DIFFERENCE.search(question):
         return "difference"
     if _TOTAL.search(question):
@@ -182,7 +177,9 @@ def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
         y = f"{_head(x, lang)} {y[pronoun.end() :]}".strip()
     elif other := _OTHER_ONE.match(y):  # "the second one": the second round of talks ...
         y = _other_one(x, other, lang)
-    unit = how if how in ("years", "days") else "minutes"
+    unit = "minutes"
+    if how == "between":
+        unit = "days" if m["span"].lower().endswith(("jours", "days")) else "years"
     adj = (m.groupdict().get("adj") or m.groupdict().get("adj2") or "").lower()
     longer = not (adj.startswith(("court", "short")) or (m.groupdict().get("sign") or "").lower() == "moins")
     return [STEMS[(unit, lang)].format(x=_lowered(side)) for side in (x, y)], unit, longer
