@@ -130,6 +130,14 @@ class Facts:
 _TODAY = re.compile(r"\b(?:aujourd['’]hui|ce matin|ce soir|cet après-midi|today|this morning|tonight)\b", re.I)
 
 
+def _published(doc_date: str | None) -> dt.date | None:
+    """An article's date ('2025-07-03'), if it is one."""
+    try:
+        return dt.date.fromisoformat(doc_date) if doc_date else None
+    except ValueError:
+        return None
+
+
 def facts_of(text: str, *, doc_date: str | None = None, claim: bool = False) -> Facts:
     """Everything checkable in `text`; a passage that says "aujourd'hui" also carries its
     document's date (weekdays it names are dated already, by `annotate`): the day an
@@ -166,12 +174,10 @@ def facts_of(text: str, *, doc_date: str | None = None, claim: bool = False) -> 
     if pairs or (not claim and 2.0 in f.numbers):  # a count of two also gives "the two"
         f.numbers.add(PAIR)
     if doc_date and _TODAY.search(text):  # the article's date is the passage's only when it says "today"
-        try:
-            day = dt.date.fromisoformat(doc_date)
+        day = _published(doc_date)
+        if day:
             f.days.add((day.month, day.day))
             f.weekdays.add(day.weekday())
-        except ValueError:
-            pass
     # A claim's first word is capitalised by grammar, not because it is a name.
     words = [m for m in _CAPITALISED.finditer(text) if not (claim and m.start() == len(text) - len(text.lstrip()))]
     names = [_POSSESSIVE.sub("", m.group()) for m in words]  # Trump's call: Trump
@@ -371,7 +377,8 @@ def _holds(asked: Facts, passage: Passage) -> bool:
     held = passage_facts(passage)
     found = _names_in(asked, held, f"{passage.text} {passage.title}")
     counted = (asked.numbers | asked.ranks) & (held.numbers | held.ranks)
-    days = held.days | facts_of("aujourd'hui", doc_date=passage.date).days
+    day = _published(passage.date)
+    days = held.days | ({(day.month, day.day)} if day else set())
     return bool(found or asked.days & days or counted or len(asked.words & held.words) >= 2)
 
 
