@@ -272,26 +272,14 @@ def build_messages(
 def cite_evidence(answer: Answer, evidence: Passage) -> None:
     """A yes/no answer cites the passage its yes or no was read from, and only that one."""
     answer.answer = with_markers(" ".join(MARKER.sub("", answer.answer).split()), ["[1]"])
-    answer.citations = [
-        Citation(
-            1,
-            evidence.source,
-            evidence.start,
-            evidence.end,
-            evidence.text,
-            evidence.score,
-            evidence.title,
-            evidence.date,
-        )
-    ]
+    answer.citations = [Citation.of(1, evidence, evidence.start, evidence.end)]
 
 
 def count_from_rank(answer: Answer, count: float, passage: Passage, start: int, end: int) -> None:
     """A "how many?" the model left unanswered, answered with the count a rank gives ("la
     sixième discussion ... depuis son retour": 6), citing the sentence that states the rank."""
-    text = passage.text[start - passage.start : end - passage.start]
     answer.answer, answer.abstained = f"{count:g} [1].", False
-    answer.citations = [Citation(1, passage.source, start, end, text, passage.score, passage.title, passage.date)]
+    answer.citations = [Citation.of(1, passage, start, end)]
 
 
 def settle(answer: Answer, raw: str, yes: bool, evidence: Passage) -> None:
@@ -514,10 +502,7 @@ def _lengths(
     if len(read) < len(split) or len({(p.source, start) for _, p, start, _ in read}) < 2:
         return None
     values = [value for value, *_ in read]
-    citations = [
-        Citation(n, p.source, start, end, p.text[start - p.start : end - p.start], p.score, p.title, p.date)
-        for n, (_, p, start, end) in enumerate(read, 1)
-    ]
+    citations = [Citation.of(n, p, start, end) for n, (_, p, start, end) in enumerate(read, 1)]
     against = {"fr": "et", "en": "and"}[lang] if how == "total" else {"fr": "contre", "en": "against"}[lang]
     lead = compound.lead(how, lang, values, "minutes", longer)
     text = f"{lead} {figures(values[0])} [1] {against} {figures(values[1])} [2]."

@@ -103,6 +103,12 @@ class Citation:
     title: str = ""
     date: str | None = None
 
+    @classmethod
+    def of(cls, n: int, passage: Passage, start: int, end: int) -> Citation:
+        """Citation `[n]` of the span `start:end` (document offsets) of `passage`."""
+        text = passage.text[start - passage.start : end - passage.start]
+        return cls(n, passage.source, start, end, text, passage.score, passage.title, passage.date)
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -517,8 +523,7 @@ def attribute(
             key = (p.source, start, end)
             if key not in numbers_seen:
                 numbers_seen[key] = len(citations) + 1
-                doc_text = p.text[start - p.start : end - p.start]
-                citations.append(Citation(numbers_seen[key], p.source, start, end, doc_text, p.score, p.title, p.date))
+                citations.append(Citation.of(numbers_seen[key], p, start, end))
             markers.append(f"[{numbers_seen[key]}]")
         out.append(with_markers(bare, markers))
     return " ".join(out), citations, unsupported
