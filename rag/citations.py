@@ -245,7 +245,8 @@ _PEOPLE = {"dead", "injured", "soldier", "prisoner", "civilian", "child", "perso
 
 def _counted_kinds(stems: Iterable[str]) -> set[str]:
     """What these words count; "people" is any of the people counted when nothing narrower is said."""
-    kinds = {_counted_kind()[w] for w in stems if w in _counted_kind()}
+    table = _counted_kind()
+    kinds = {table[w] for w in stems if w in table}
     return kinds - {"person"} or (_PEOPLE if kinds else set())
 
 
@@ -271,10 +272,21 @@ def _miscounted(claim: Facts, passage: Facts) -> bool:
 
 
 _COUNT_ASKED = re.compile(
-    r"\b(?:combien (?:de fois|d['’]\s*(?P<fr>\w+(?: \w+){0,2})|de\s+(?P<fr2>\w+(?: \w+){0,2}))"
-    r"|how many (?:times|(?P<en>\w+(?: \w+){0,2}))|how often)\b",
-    re.I,
+    r"\b(?:combien (?:de\s+|d['’]\s*)|how many\s+)(?P<words>\w+(?: \w+){0,2})|\bhow often\b", re.I
 )
+_TIMES = {"fois", "times"}  # "combien de fois", "how many times": a count of anything
+
+
+def counted_words(question: str) -> list[str] | None:
+    """The (up to three) words after "combien de" or "how many", whose first names what is
+    counted ("blessés", or "phone" of "phone calls"); [] for "how often"; None when `question`
+    does not ask how many.
+
+    >>> counted_words("How many phone calls had they had?"), counted_words("Quand ?")
+    (['phone', 'calls', 'had'], None)
+    """
+    m = _COUNT_ASKED.search(question)
+    return None if m is None else (m["words"] or "").split()
 
 
 def ranked_count(question: str, passages: Sequence[Passage]) -> tuple[float, Passage, int, int] | None:
@@ -291,11 +303,11 @@ def ranked_count(question: str, passages: Sequence[Passage]) -> tuple[float, Pas
     >>> ranked_count("How many phone calls had Putin and Trump had?", [p])[0], ranked_count("Combien de morts ?", [p])
     (6.0, None)
     """
-    m = _COUNT_ASKED.search(question)
-    if m is None:
+    asked = counted_words(question)
+    if asked is None:
         return None
-    words = analyze(m["fr"] or m["fr2"] or m["en"] or "")  # "phone calls": the first word the glossary knows
-    noun = next((w for w in words if w in _counted_kind()), words[0] if words else None)
+    words = [] if asked[:1] and asked[0].lower() in _TIMES else analyze(" ".join(asked))
+    noun = next((w for w in words if w in _counted_kind()), words[0] if words else None)  # "phone calls": calls
     wanted = {noun} | _counted_kinds([noun]) if noun else None  # None: "how many times"
     for p in passages:
         if not about(question, [p]):

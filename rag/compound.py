@@ -33,7 +33,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
-from rag.citations import MARKER
+from rag.citations import MARKER, counted_words
 from rag.glosses import figures
 from rag.lexical import analyze
 from rag.normalize import counted, dates, durations, fold, numbers
@@ -325,14 +325,11 @@ def value(question: str, answer: str) -> tuple[float, bool] | None:
     if not found:
         dated = {float(x) for d in dates(text) for x in (d.day, d.year) if x is not None}
         found = set(numbers(text)) - set(numbers(question)) - dated
-        asked = _COUNTED.search(question)
+        asked = counted_words(question)
         if len(found) > 1 and asked:
-            noun = analyze(asked.group(1))
+            noun = analyze(asked[0])
             found = {n for n, word in counted(text) if n in found and analyze(word) == noun} or found
     return (found.pop(), bool(stated)) if len(found) == 1 else None
-
-
-_COUNTED = re.compile(r"\b(?:combien d[e'’]\s*|how many\s+)(\w+)", re.I)
 
 
 def lead(how: str, lang: str, values: Sequence[float], unit: str, longer: bool = True) -> str:
