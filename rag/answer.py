@@ -377,9 +377,9 @@ def off_kind(question: str, answer: str) -> bool:
     kinds = asked_kinds(lead) & {"duration", "date", "number", "time"}
     bare, asked = MARKER.sub("", answer), set(analyze(question))
     named = set(analyze(" ".join(_CAPITALISED.findall(question))))  # "Trump"; not "réseau social"
-    for name in _FULL_NAME.findall(bare):  # "Donald Trump" adds nothing to a question naming Trump
-        if named & set(analyze(name)):
-            asked |= set(analyze(name))
+    for words in (set(analyze(name)) for name in _FULL_NAME.findall(bare)):
+        if named & words:  # "Donald Trump" adds nothing to a question naming Trump
+            asked |= words
     said = set(analyze(bare if "date" in kinds else undated(bare))) - _AUXILIARIES  # "ont été endommagés"
     said = {w for w in said if w in asked or not any(_one_edit(w, a) for a in asked)}  # "met" for "meet"
     if "date" not in kinds:  # a date nobody asked for adds nothing: "... stopped delivering weapons on July 3rd"
