@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,10 @@ from rag.store import Store, StoredChunk
 # Fitted once on PIAF (a listwise logistic fit, then rounded; two-fold cross-validation by
 # article gave the same recall@1 within 0.002). Coverage is in [0, 1], the others are z-scores.
 WEIGHTS = {"dense": 0.12, "sentences": 0.15, "bm25": 0.12, "coverage": 0.6}
+# A chunk in another language than the question shares few of its words but names and
+# figures: its lexical evidence counts half. English questions over the French articles:
+# recall@1 0.80 -> 0.83 (eval set), 0.76 -> 0.80 (held-out), 0.78 -> 0.83 (40 blind ones).
+CROSS_LINGUAL = 0.5
 SENTENCES_PER_CHUNK = 5  # sentences fetched per wanted chunk: several of the nearest share a chunk
 
 
@@ -136,6 +140,7 @@ class Retriever:
         sentences: list[tuple[str, float]] = []
         lexical: list[tuple[str, float]] = []
         coverage: dict[str, float] = {}
+        other: frozenset[str] = frozenset()
         if mode in ("hybrid", "dense"):
             vector = self.query_vector(query)
             dense = self.store.nearest(vector, min(depth, count))
@@ -144,8 +149,11 @@ class Retriever:
             index = self.lexical(count)
             lexical = index.search(query, depth)
             coverage = index.coverage(query)
+            other = index.written_in_other_language(query)
         limit = None if self.reranker is not None else k  # a reranker reads every candidate
-        hits = fuse(dense, lexical, self.store, sentences=sentences, coverage=coverage, depth=depth, limit=limit)
+        hits = fuse(
+            dense, lexical, self.store, sentences=sentences, coverage=coverage, other=other, depth=depth, limit=limit
+        )
         if self.reranker is not None:
             hits = self.reranker.rerank(query, hits)
         return hits[:k]
@@ -169,24 +177,28 @@ def fuse(
     *,
     sentences: Sequence[tuple[str, float]] = (),
     coverage: dict[str, float] | None = None,
+    other: Collection[str] = (),
     depth: int = 30,
     limit: int | None = None,
     weights: dict[str, float] | None = None,
 ) -> list[Hit]:
     """Weighted sum of the ranked lists' z-scores and of coverage, rescaled to [0, 1] over the
-    candidates: every chunk in a list, plus the `depth` best covered ones. Only the `limit`
-    best are read from the store (all of them without a limit)."""
+    candidates: every chunk in a list, plus the `depth` best covered ones. The lexical
+    evidence (BM25, coverage) of the chunks in `other` counts `CROSS_LINGUAL` of its weight.
+    Only the `limit` best are read from the store (all of them without a limit)."""
     weights = weights or WEIGHTS
     coverage = coverage or {}
     lists = {"dense": dense, "sentences": sentences, "bm25": lexical}
     covered = sorted(coverage, key=lambda i: -coverage[i])[:depth]
     candidates = [i for ranked in lists.values() for i, _ in ranked] + covered
-    fused = {chunk_id: weights["coverage"] * coverage.get(chunk_id, 0.0) for chunk_id in candidates}
+    lexical_share = {chunk_id: CROSS_LINGUAL if chunk_id in other else 1.0 for chunk_id in candidates}
+    fused = {i: weights["coverage"] * lexical_share[i] * coverage.get(i, 0.0) for i in candidates}
     for name, ranked in lists.items():
         z, lowest = _zscores(ranked)
         if z:
             for chunk_id in fused:
-                fused[chunk_id] += weights[name] * z.get(chunk_id, lowest)
+                share = lexical_share[chunk_id] if name == "bm25" else 1.0
+                fused[chunk_id] += weights[name] * share * z.get(chunk_id, lowest)
     lo, hi = min(fused.values(), default=0.0), max(fused.values(), default=0.0)
     info = {name: {i: (rank, s) for rank, (i, s) in enumerate(ranked, 1)} for name, ranked in lists.items()}
     order = sorted(fused, key=lambda i: (-fused[i], -info["dense"].get(i, (0, 0.0))[1]))

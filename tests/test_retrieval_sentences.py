@@ -13,7 +13,7 @@ from rag.chunking import chunk_sentences, chunk_text, sentence_text
 from rag.documents import list_documents, load_metadata, read_document
 from rag.ingest import ingest
 from rag.lexical import LexicalIndex
-from rag.retrieval import WEIGHTS, Retriever, fuse
+from rag.retrieval import CROSS_LINGUAL, WEIGHTS, Retriever, fuse
 from rag.settings import Settings
 from rag.squad import build_corpus
 from rag.store import Store, StoredChunk, sentences_name
@@ -139,6 +139,24 @@ def test_fusion_rewards_agreement_and_keeps_scores_in_unit_range() -> None:
     only_dense = fuse(dense, [], store)  # type: ignore[arg-type]
     assert [h.chunk.id for h in only_dense] == ["a", "b", "c"]
     assert set(WEIGHTS) == {"dense", "sentences", "bm25", "coverage"}
+
+
+def test_words_shared_across_languages_count_half(tmp_path: Path) -> None:
+    """An English question over French chunks shares their names and figures but few other
+    words: the lexical evidence of a chunk in the other language counts `CROSS_LINGUAL`, so
+    that the dense side's choice is not outvoted by a chance "Trump"."""
+    index = LexicalIndex(["fr", "en"], ["Trump a parlé avec Poutine.", "Trump spoke with Putin."])
+    assert index.written_in_other_language("Who did Trump speak with?") == {"fr"}
+    assert index.written_in_other_language("Avec qui Trump a-t-il parlé ?") == {"en"}
+    index.save(tmp_path / "lexical")
+    loaded = LexicalIndex.load(tmp_path / "lexical")
+    assert loaded is not None and loaded.languages == ["fr", "en"]
+
+    dense, lexical, coverage = [("a", 0.9), ("b", 0.5), ("c", 0.45)], [("b", 5.0), ("a", 4.0)], {"b": 0.5, "a": 0.4}
+    same = fuse(dense, lexical, _NoStore(set()), coverage=coverage)  # type: ignore[arg-type]
+    other = fuse(dense, lexical, _NoStore(set()), coverage=coverage, other={"a", "b", "c"})  # type: ignore[arg-type]
+    assert [h.chunk.id for h in same][0] == "b" and [h.chunk.id for h in other][0] == "a"
+    assert CROSS_LINGUAL == 0.5
 
 
 def test_squad_titles_become_metadata(tmp_path: Path) -> None:
