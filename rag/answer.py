@@ -414,6 +414,19 @@ def _facts(kind: str, text: str) -> set[object]:
     return set(numbers(text)) | ({0.0} if _NONE.search(text) else set())
 
 
+def timed(question: str, answer: str, citations: Sequence[Citation]) -> bool:
+    """False when `question` asks what time and no cited span states the answer's time of
+    day: "1 h" read from "un entretien d'environ une heure" is a length, not a time.
+
+    >>> span = Citation.of(1, Passage(1, "a.txt", 0, 33, "Un entretien d'environ une heure.", "", None, 1.0), 0, 33)
+    >>> timed("À quelle heure a commencé l'appel ?", "1 h [1]", [span]), timed("Quand ?", "1 h [1]", [span])
+    (False, True)
+    """
+    if "time" not in asked_kinds(" ".join(question.split()[:4])):
+        return True
+    return bool(clock_times(answer) & {t for c in citations for t in clock_times(c.text)})
+
+
 def is_refusal(text: str) -> bool:
     return bool(_NOT_FOUND.search(fold(text))) or not text.strip()
 
@@ -695,9 +708,11 @@ def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Pa
         raw_answer=raw,
     )
     if not is_refusal(safe) and not off_kind(question, safe):
-        text, citations, result.unsupported = attribute(safe, passages, question=f"{question} {query}")
+        asked = f"{question} {query}"
+        spare = not asked_kinds(asked) & {"date", "time"}
+        text, citations, result.unsupported = attribute(safe, passages, question=asked, spare_dates=spare)
         cited = [p for p in passages if any(c.source == p.source and p.start <= c.start < p.end for c in citations)]
-        if citations and about(query, cited):
+        if citations and about(query, cited) and timed(question, text, citations):
             result.answer, result.citations, result.abstained = text, citations, False
     if result.abstained:
         result.answer = ABSTAIN[lang]

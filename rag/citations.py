@@ -29,7 +29,7 @@ from typing import Any
 
 from rag.chunking import sentence_spans
 from rag.lexical import analyze
-from rag.normalize import counted, dates, durations, fold, language, name_key, numbers
+from rag.normalize import counted, dates, durations, fold, language, name_key, numbers, strip_dates
 from rag.weekdays import MONTHS_EN, MONTHS_FR, annotate
 
 MARKER = re.compile(
@@ -490,12 +490,20 @@ def split_sentences(text: str) -> list[str]:
 
 
 def attribute(
-    answer: str, passages: Sequence[Passage], *, question: str = "", threshold: float = 0.34
+    answer: str,
+    passages: Sequence[Passage],
+    *,
+    question: str = "",
+    threshold: float = 0.34,
+    spare_dates: bool = False,
 ) -> tuple[str, list[Citation], int]:
     """Rewrite the markers of `answer` so that each one points to a supporting passage.
 
     Returns the new text, its citations and how many sentences no passage supports.
-    A sentence stating a number, duration or date that no passage holds is dropped.
+    A sentence stating a number, duration or date that no passage holds is dropped;
+    with `spare_dates` (the question does not ask when), a sentence that only a date of
+    its own keeps unbacked loses that date instead ("tué à Korenevo le 3 juillet" when no
+    passage dates the death).
     Facts the `question` itself states are not asked of the passages.
     """
     given = facts_of(question) if question else Facts()
@@ -511,20 +519,11 @@ def attribute(
         bare = MARKER.sub("", sentence).strip()
         if not re.search(r"\w", bare):  # a marker left after a closing quote: « ... russe." [1]. »
             continue
-        claim = without(facts_of(bare, claim=True), given)
-        leading = _leading_name(bare, known_names)
-        claim.names |= leading
-        claim.restated |= leading & given.names  # "Putin and Trump said ...": the question named both
         named = _named(sentence, sentences[i + 1] if i + 1 < len(sentences) else "")
-        pairs = zip(pfacts, passages, strict=True)
-        lang = language(bare)
-        scored = sorted(
-            ((support(claim, pf, p.text, across=lang != pl), pf, p) for (pf, p), pl in zip(pairs, langs, strict=True)),
-            key=lambda t: -t[0],
-        )
-        close = [(pf, p) for score, pf, p in scored if score >= threshold and score >= scored[0][0] - 0.1]
-        close.sort(key=lambda t: t[1].n not in named)  # of passages that back it about as well, the model's
-        chosen = _enough(claim, close)
+        claim, chosen = _backing(bare, given, pfacts, passages, langs, known_names, named, threshold)
+        if not chosen and spare_dates and claim.days | claim.weekdays and (shorter := strip_dates(bare)) != bare:
+            claim, chosen = _backing(shorter, given, pfacts, passages, langs, known_names, named, threshold)
+            bare = shorter if chosen else bare
         markers = []
         if not chosen:
             unsupported += 1
@@ -539,6 +538,32 @@ def attribute(
             markers.append(f"[{numbers_seen[key]}]")
         out.append(with_markers(bare, markers))
     return " ".join(out), citations, unsupported
+
+
+def _backing(
+    bare: str,
+    given: Facts,
+    pfacts: Sequence[Facts],
+    passages: Sequence[Passage],
+    langs: Sequence[str],
+    known_names: set[str],
+    named: set[int],
+    threshold: float,
+) -> tuple[Facts, list[Passage]]:
+    """The facts of the answer sentence `bare` and the passages that back them."""
+    claim = without(facts_of(bare, claim=True), given)
+    leading = _leading_name(bare, known_names)
+    claim.names |= leading
+    claim.restated |= leading & given.names  # "Putin and Trump said ...": the question named both
+    pairs = zip(pfacts, passages, strict=True)
+    lang = language(bare)
+    scored = sorted(
+        ((support(claim, pf, p.text, across=lang != pl), pf, p) for (pf, p), pl in zip(pairs, langs, strict=True)),
+        key=lambda t: -t[0],
+    )
+    close = [(pf, p) for score, pf, p in scored if score >= threshold and score >= scored[0][0] - 0.1]
+    close.sort(key=lambda t: t[1].n not in named)  # of passages that back it about as well, the model's
+    return claim, _enough(claim, close)
 
 
 def _named(sentence: str, following: str) -> set[int]:

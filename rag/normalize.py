@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "DateMention", "clock_times", "counted", "dates", "durations", "fold", "language", "mentions_name", "name_key",
-    "numbers", "same_name", "undated",
+    "numbers", "same_name", "strip_dates", "undated",
 ]  # fmt: skip
 
 _TRANS = str.maketrans({
@@ -395,6 +395,36 @@ def undated(text: str) -> str:
         if mention.day is not None or mention.weekday is not None:
             folded = f"{folded[:start]} {folded[end:]}"
     return folded
+
+
+_DATE_LEAD = re.compile(
+    r"(?:\s*,)?(?:(?:^|\s+)(?:depuis|since|from|until))?(?:(?:^|\s+)(?:le|ce|du|au|on|the))?$",
+    re.I,
+)
+
+
+def strip_dates(text: str) -> str:
+    """`text` as written, without its dates that name a day or a weekday, nor the words that
+    lead to them.
+
+    >>> strip_dates("Il fut tué à Korenevo le 3 juillet."), strip_dates("They spoke on Thursday, July 3, for an hour.")
+    ('Il fut tué à Korenevo.', 'They spoke, for an hour.')
+    >>> strip_dates("Leur premier contact depuis le 19 mai, ce jeudi."), strip_dates("Le 19 mai, il a appelé.")
+    ('Leur premier contact.', 'Il a appelé.')
+    """
+    folded, offsets, capital = "", [], text[:1].isupper()
+    for i, char in enumerate(text):  # folded one character at a time, to find each span in `text`
+        part = " " if char.isspace() else fold(char)
+        folded += part
+        offsets += [i] * len(part)
+    offsets.append(len(text))
+    for start, end, mention in reversed(_date_spans(folded, None)):
+        if mention.day is not None or mention.weekday is not None:
+            head = text[: offsets[start]].rstrip()
+            lead = _DATE_LEAD.search(head)
+            text = (head[: lead.start()] if lead else head).rstrip() + text[offsets[end] :]
+    text = re.sub(r"\s+([.,;!?])", r"\1", text).strip().lstrip(",; ")
+    return text[:1].upper() + text[1:] if capital else text
 
 
 def _date_spans(folded: str, default_year: int | None) -> list[tuple[int, int, DateMention]]:

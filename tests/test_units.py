@@ -112,6 +112,19 @@ def test_attribution_adds_a_missing_marker_and_drops_unsupported_numbers() -> No
     assert [c.source for c in cites] == ["1.txt"]
 
 
+def test_a_date_nobody_asked_for_is_dropped_rather_than_the_answer() -> None:
+    """ "Où a-t-il été tué ?" answered "à Korenevo le 3 juillet" when no passage dates the
+    death: without `spare_dates` (the question asks when) the sentence goes; with it, the
+    date goes and the place stays, cited."""
+    text = "Des affrontements ont causé la mort du général Goudkov lors d'une opération à Korenevo."
+    ps = [Passage(1, "a.txt", 0, len(text), text, "", "2025-07-03", 1.0)]
+    answer = "Le général Goudkov a été tué à Korenevo le 3 juillet [1]."
+    assert attribute(answer, ps) == ("", [], 1)
+    spared, cites, unsupported = attribute(answer, ps, spare_dates=True)
+    assert spared == "Le général Goudkov a été tué à Korenevo [1]." and unsupported == 0 and len(cites) == 1
+    assert attribute("Le général Goudkov a été tué à Korenevo par 3 drones le 3 juillet.", ps, spare_dates=True)[2] == 1
+
+
 def test_a_rank_backs_a_rank_and_not_a_count() -> None:
     """ "Le deuxième cycle ... lundi (2 juin)" ranks a 2 (the date's 2 is a day): it backs
     "the second round" and "Monday (2nd)", never "2 prisoners"; "May 19th" is a date."""
