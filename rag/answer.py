@@ -609,9 +609,10 @@ def _values(answers: Sequence[Answer], unit: str) -> tuple[list[float], str] | N
     """The two values the answers give and what they measure, if both give one of the same
     kind (two lengths when `unit` is 'minutes', two years for 'years', two days for 'days',
     a day without its year taking the year of the article it cites)."""
-    if unit == "days":
+    if unit == "days":  # two events on the same day: one of them was misdated
         days = [compound.day(a.answer, _cited_year(a)) for a in answers]
-        return ([float(d.toordinal()) for d in days if d is not None], "days") if None not in days else None
+        known = {d for d in days if d is not None}
+        return ([float(d.toordinal()) for d in days if d is not None], "days") if len(known) == 2 == len(days) else None
     if unit == "years":
         years = [compound.year(a.answer) for a in answers]
         return ([y for y in years if y is not None], "years") if None not in years else None

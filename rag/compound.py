@@ -73,11 +73,17 @@ _SHAPES = [
     ("between", re.compile(  # the years or days between two events
         r"^\s*combien (?P<span>d['’]années|de jours) (?:se sont écoulée?s |s['’]est-il écoulé |séparent "
         r"|sépar(?:ai|è)ent |y a-t-il (?:eu )?)?(?:entre )?"
-        r"(?P<x>.+?) et (?P<y>(?:l['’]|le |la |les |un |une |celui |celle ).+?)\s*\?*\s*$", re.I)),
+        r"(?P<x>.+?) et (?P<y>(?:l['’]|le |la |les |un |une |celui |celle |leur |son |sa |ses |ce |cet |cette ).+?)"
+        r"\s*\?*\s*$", re.I)),
     ("between", re.compile(
         r"^\s*how many (?P<span>years|days) (?:passed |elapsed |went by |were there |separated? |lay |lie )?"
-        r"(?:between )?(?P<x>.+?) (?:and|from) (?P<y>(?:the |a |an |that ).+?)\s*\?*\s*$", re.I)),
-    ("after", re.compile(r"^\s*how many years (?:after|before) (?P<x>.+?),? did (?P<y>.+?)\s*\?*\s*$", re.I)),
+        r"(?:between )?(?P<x>.+?) (?:and|from) (?P<y>(?:the |a |an |that |their |his |her |its |this ).+?)"
+        r"\s*\?*\s*$", re.I)),
+    ("after", re.compile(
+        r"^\s*how many (?P<span>years|days) (?:after|before) (?P<x>.+?),? did (?P<y>.+?)\s*\?*\s*$", re.I)),
+    ("after", re.compile(  # the clause after the event starts with its subject's name: "... russes Trump et Poutine"
+        r"^\s*(?i:combien (?P<span>d['’]années|de jours) (?:après|avant)) (?P<x>.+?),?\s+"
+        r"(?P<y>[A-ZÀ-Ö][^\s,]*(?:\s+[^\s,]+)*?\s+[^\s,]+-(?:t-)?(?:il|elle|ils|elles|on)\b.*?)\s*\?*\s*$")),
 ]  # fmt: skip
 # A total over two things named with the same preposition: "... in the derailments and in the strikes?"
 _OVER = re.compile(
@@ -157,6 +163,10 @@ def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
     (['How many died in the derailments?', 'How many died in the strikes on Poltava?'], 'count', True)
     >>> rule_parts("How many days separated the first round of talks from the second one?", "en")[0][1]
     'On what date did the second round of talks take place?'
+    >>> rule_parts("Combien de jours après l'attaque Trump et Poutine se sont-ils parlé ?", "fr")[0]
+    ["À quelle date a eu lieu l'attaque ?", "À quelle date après l'attaque Trump et Poutine se sont-ils parlé ?"]
+    >>> rule_parts("How many days passed between the call of May 19 and their call in July?", "en")[0][1]
+    'On what date did their call in July take place?'
     """
     shape = _shape(question)
     if shape is None:
@@ -171,7 +181,12 @@ def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
     how, m = shape
     x, y = (m.groupdict().get("x2") or m["x"]).strip(), m["y"].strip()
     if how == "after":  # "How many years after X did Putin claim Y?": Y is a clause
-        return [STEMS[("years", "en")].format(x=_lowered(x)), f"In which year did {y}?"], "years", True
+        unit = "days" if m["span"].lower().endswith(("jours", "days")) else "years"
+        # A day is asked with the event it follows: "When did Trump and Putin speak?" alone
+        # finds their earlier calls too.
+        ask = {("years", "en"): "In which year did {y}?", ("days", "en"): "On what date after {x} did {y}?",
+               ("years", "fr"): "En quelle année {y} ?", ("days", "fr"): "À quelle date après {x} {y} ?"}  # fmt: skip
+        return [STEMS[(unit, lang)].format(x=_lowered(x)), ask[(unit, lang)].format(x=_lowered(x), y=y)], unit, True
     pronoun = _PRONOUN.match(y)
     if pronoun:
         y = f"{_head(x, lang)} {y[pronoun.end() :]}".strip()

@@ -186,6 +186,26 @@ def test_the_days_between_two_events(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert [c.source for c in answer.citations] == ["a.txt", "b.txt"]
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Combien de jours après la tempête à Brest Macron s'est-il rendu à Lyon ?",
+        "How many days after la tempête à Brest did Macron se rendre à Lyon?",
+    ],
+)
+def test_the_days_after_an_event(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, question: str) -> None:
+    """ "How many days after X did Y?": the day of X, then the day of Y asked with X, so
+    that an earlier Y is not taken; the system counts the days."""
+    settings = _indexed(
+        tmp_path,
+        "La tempête à Brest a eu lieu le 2 juin 2025.",
+        "Macron s'est rendu à Lyon le 9 juin 2025, après la tempête à Brest.",
+    )
+    answer = _asked(settings, monkeypatch, question, "never used ?\nnever used ?")
+    assert answer.answer.startswith(("La différence est de 7 jours :", "The difference is 7 days:")), answer.answer
+    assert [c.source for c in answer.citations] == ["a.txt", "b.txt"]
+
+
 def test_a_total_over_x_and_those_of_y_is_split_by_its_shape(news: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     """The model, asked to split it, rewrote it as one question; the shape gives both parts."""
     question = "Si on additionne les morts du déraillement à Lyon et ceux de la tempête à Brest, on arrive à combien ?"
