@@ -29,8 +29,8 @@ from rag.chunking import sentence_spans, sentence_text
 from rag.citations import Passage, facts_of
 from rag.embeddings import Embedder
 from rag.lexical import analyze
-from rag.normalize import clock_times, dates, durations, numbers
-from rag.retrieval import Hit
+from rag.normalize import clock_times, dates, durations, language, numbers
+from rag.retrieval import CROSS_LINGUAL, Hit
 from rag.store import Store
 from rag.weekdays import annotate, in_french
 
@@ -211,9 +211,11 @@ def _scored(
     asked_days = _days(query)
     asked_months = set() if _RELATIVE.search(query) else _months(query)  # "the call before 19 May": another month
     elsewhere = _off_date(hits, asked_days)
+    lang = language(query)
+    share = [CROSS_LINGUAL if language(h.chunk.text) != lang else 1.0 for h in hits]
     scored = []
     for s, d in zip(sentences, dense, strict=True):
-        overlap = len(wanted & _terms(s.text)) / len(wanted) if wanted else 0.0
+        overlap = share[s.hit] * len(wanted & _terms(s.text)) / len(wanted) if wanted else 0.0
         fits = any(_answers(kind, annotate(s.text, hits[s.hit].chunk.date)) for kind in kinds)
         score = d + LEXICAL_WEIGHT * overlap + RANK_WEIGHT * hits[s.hit].score + TYPE_WEIGHT * fits
         score -= DATE_WEIGHT * (hits[s.hit].chunk.source in elsewhere)

@@ -155,7 +155,7 @@ def test_words_shared_across_languages_count_half(tmp_path: Path) -> None:
     dense, lexical, coverage = [("a", 0.9), ("b", 0.5), ("c", 0.45)], [("b", 5.0), ("a", 4.0)], {"b": 0.5, "a": 0.4}
     same = fuse(dense, lexical, _NoStore(set()), coverage=coverage)  # type: ignore[arg-type]
     other = fuse(dense, lexical, _NoStore(set()), coverage=coverage, other={"a", "b", "c"})  # type: ignore[arg-type]
-    assert [h.chunk.id for h in same][0] == "b" and [h.chunk.id for h in other][0] == "a"
+    assert same[0].chunk.id == "b" and other[0].chunk.id == "a"
     assert CROSS_LINGUAL == 0.5
 
 

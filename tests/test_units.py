@@ -340,6 +340,31 @@ def test_focus_prefers_the_article_about_the_day_the_question_names() -> None:
     ]
 
 
+class _Vectors:
+    """Sentence vectors given by hand: the first component for a sentence containing a key."""
+
+    def __init__(self, closeness: dict[str, float]) -> None:
+        self.closeness = closeness
+
+    def get(self, keys: object, texts: list[str]) -> list[list[float]]:
+        return [[next((v for k, v in self.closeness.items() if k in t), 0.0), 0.0] for t in texts]
+
+
+def test_focus_reads_an_english_question_over_french_sentences_by_meaning_more_than_by_names() -> None:
+    """ "Joint projects" is closest to "projets communs", which shares no word with the
+    English question; a sentence that only shares "Trump" with it counts that name half."""
+    named = "Trump a parlé de la guerre avec Poutine."
+    meant = "Les deux dirigeants ont exprimé leur intérêt pour des projets communs dans l'énergie."
+    hits = [_hit("a", named), _hit("b", meant)]
+    vectors = _Vectors({"Trump a parlé": 0.80, "projets communs": 0.835})
+    question = "In which fields did Trump and Putin want joint projects?"
+    shown = focus(hits, question, query_vector=[1.0, 0.0], vectors=vectors, max_sentences=1)  # type: ignore[arg-type]
+    assert shown[0].source == "b.txt"
+    french = "Dans quels domaines Trump et Poutine veulent-ils des projets ?"  # same language: words count in full
+    shown = focus(hits, french, query_vector=[1.0, 0.0], vectors=vectors, max_sentences=1)  # type: ignore[arg-type]
+    assert shown[0].source == "a.txt"
+
+
 @pytest.mark.parametrize(
     ("text", "shown"),
     [
