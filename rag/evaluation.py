@@ -136,9 +136,11 @@ def retrieval_metrics(ranks: Sequence[int]) -> dict[str, float]:
 def score_answer(item: Item, answer: Answer) -> dict[str, Any]:
     """Checker verdict, citation precision/recall and language match for one answer."""
     text = MARKER.sub("", answer.answer)
-    # "2022" or "Istanbul" says nothing about its language: only judge answers of 3 words or more.
+    # "2022", "Istanbul" or "Marco Rubio. Sergei Lavrov." says nothing about its language: only
+    # judge answers of 3 words or more, not all of them names.
     words = [w for w in text.split() if any(c.isalpha() for c in w)]
-    record: dict[str, Any] = {"language_ok": language(text) == item.language if len(words) >= 3 else None}
+    judged = len(words) >= 3 and not all(w[0].isupper() for w in words)
+    record: dict[str, Any] = {"language_ok": language(text) == item.language if judged else None}
     if item.answers:
         record["exact_match"] = max(exact_match(text, a) for a in item.answers)
         record["f1"] = max(f1(text, a) for a in item.answers)

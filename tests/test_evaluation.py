@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from rag.answer import Answer
 from rag.citations import Citation
 from rag.evaluation import DEFAULT_SET, evaluate, gate, load_jsonl, score_answer
@@ -167,3 +169,20 @@ def test_every_span_and_alternative_of_the_eval_files_quotes_the_corpus() -> Non
                 assert text[span["start"] : span["end"]] == span["text"], row["id"]
             for alternative in row.get("alternatives", []):
                 assert alternative["for"] in row["sources"] and alternative["source"] not in row["sources"], row["id"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "judged"),
+    [
+        ("Marco Rubio [1]. Sergei Lavrov [2].", None),  # names have no language
+        ("Istanbul [1]", None),
+        ("Rubio a appelé Lavrov [1].", True),
+        ("Rubio called Lavrov [1].", False),
+    ],
+)
+def test_the_answer_language_is_judged_on_words_that_have_one(tmp_path: Path, answer: str, judged: bool | None) -> None:
+    line = {"id": "p-1", "question": "Qui a appelé qui ?", "language": "fr", "type": "person", "gold": {"kind": "none"}}
+    path = tmp_path / "p.jsonl"
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    record = score_answer(load_jsonl(path)[0], Answer(line["question"], answer, "fr", False, []))
+    assert record["language_ok"] is judged
