@@ -26,6 +26,7 @@ from rag.citations import (
     about,
     attribute,
     concerns,
+    counts_other,
     facts_of,
     ranked_count,
     restates,
@@ -342,7 +343,7 @@ def off_kind(question: str, answer: str) -> bool:
     """True when `answer` restates `question` instead of answering it: it has no word the
     question lacks (a name's other words and a near spelling aside), or the question asks
     how long, when, what time or how many and it gives no duration, date, time of day or
-    number beyond those the question states.
+    number beyond those the question states, or it counts other things than those asked.
 
     >>> off_kind("When had they spoken before the 19 May call?", "Before the 19 May call [1]")
     True
@@ -387,6 +388,8 @@ def off_kind(question: str, answer: str) -> bool:
     chose = _CHOICE.search(question) and not _CHOICE.search(bare)  # "Trump or Biden?" - "Trump"
     if said and said <= asked and not chose:
         return True  # every word of it is the question's: 'Ukraine named its operation "Ukraine"'
+    if counts_other(question, bare):
+        return True  # "Three trains were destroyed" to "How many aircraft?"
     return bool(kinds) and not any(_facts(kind, answer) - _facts(kind, question) for kind in kinds)
 
 

@@ -289,6 +289,20 @@ def counted_words(question: str) -> list[str] | None:
     return None if m is None else (m["words"] or "").split()
 
 
+def counts_other(question: str, answer: str) -> bool:
+    """True when `question` asks how many of something and `answer` counts only other things.
+
+    >>> counts_other("How many aircraft were destroyed?", "Three trains were destroyed [1].")
+    True
+    >>> counts_other("Combien de blessés ?", "7 morts et 113 blessés [1]."), counts_other("Quand ?", "3 trains")
+    (False, False)
+    """
+    words = counted_words(question)
+    asked = _counted_kinds(stem for w in words or [] for stem in analyze(w))
+    counts = _counted_kinds(w for _, w in facts_of(answer, claim=True).counts)
+    return bool(asked and counts) and not asked & counts
+
+
 def ranked_count(question: str, passages: Sequence[Passage]) -> tuple[float, Passage, int, int] | None:
     """The count a rank gives, for a question asking how many: "cet appel est la sixième
     discussion téléphonique depuis son retour" says there had been six, for "combien de fois
