@@ -166,43 +166,34 @@ def test_two_questions_in_one_whose_answers_hold_one_number_each_get_no_computed
     assert not answer.abstained and answer.answer.startswith("Le déraillement"), answer.answer
 
 
-@pytest.mark.parametrize(
-    "question",
-    [
-        "Combien de jours se sont écoulés entre le premier cycle de pourparlers à Genève et le second ?",
-        "How many days separated the first cycle de pourparlers à Genève from the second one?",
-    ],
+_GENEVA = (
+    "Le premier cycle de pourparlers à Genève s'est tenu le 16 mai 2025.",
+    "Le second cycle de pourparlers à Genève s'est tenu le 2 juin 2025.",
 )
-def test_the_days_between_two_events(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, question: str) -> None:
-    """Split by its shape ("the second one" is the second cycle of talks in Geneva); the
-    system counts the days between the two dates the answers give."""
-    settings = _indexed(
-        tmp_path,
-        "Le premier cycle de pourparlers à Genève s'est tenu le 16 mai 2025.",
-        "Le second cycle de pourparlers à Genève s'est tenu le 2 juin 2025.",
-    )
-    answer = _asked(settings, monkeypatch, question, "never used ?\nnever used ?")
-    assert answer.answer.startswith(("La différence est de 17 jours :", "The difference is 17 days:")), answer.answer
-    assert [c.source for c in answer.citations] == ["a.txt", "b.txt"]
+_BREST = (
+    "La tempête à Brest a eu lieu le 2 juin 2025.",
+    "Macron s'est rendu à Lyon le 9 juin 2025, après la tempête à Brest.",
+)
 
 
 @pytest.mark.parametrize(
-    "question",
+    ("question", "texts", "days"),
     [
-        "Combien de jours après la tempête à Brest Macron s'est-il rendu à Lyon ?",
-        "How many days after la tempête à Brest did Macron se rendre à Lyon?",
+        ("Combien de jours se sont écoulés entre le premier cycle de pourparlers à Genève et le second ?", _GENEVA, 17),
+        ("How many days separated the first cycle de pourparlers à Genève from the second one?", _GENEVA, 17),
+        ("Combien de jours après la tempête à Brest Macron s'est-il rendu à Lyon ?", _BREST, 7),
+        ("How many days after la tempête à Brest did Macron se rendre à Lyon?", _BREST, 7),
     ],
 )
-def test_the_days_after_an_event(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, question: str) -> None:
-    """ "How many days after X did Y?": the day of X, then the day of Y asked with X, so
-    that an earlier Y is not taken; the system counts the days."""
-    settings = _indexed(
-        tmp_path,
-        "La tempête à Brest a eu lieu le 2 juin 2025.",
-        "Macron s'est rendu à Lyon le 9 juin 2025, après la tempête à Brest.",
-    )
-    answer = _asked(settings, monkeypatch, question, "never used ?\nnever used ?")
-    assert answer.answer.startswith(("La différence est de 7 jours :", "The difference is 7 days:")), answer.answer
+def test_the_days_between_or_after_two_events(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, question: str, texts: tuple[str, str], days: int
+) -> None:
+    """Split by its shape ("the second one" is the second cycle of talks in Geneva; "how
+    many days after X did Y?" asks the day of Y after X, so that an earlier Y is not
+    taken); the system counts the days between the two dates the answers give."""
+    answer = _asked(_indexed(tmp_path, *texts), monkeypatch, question, "never used ?\nnever used ?")
+    leads = (f"La différence est de {days} jours :", f"The difference is {days} days:")
+    assert answer.answer.startswith(leads), answer.answer
     assert [c.source for c in answer.citations] == ["a.txt", "b.txt"]
 
 
