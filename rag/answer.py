@@ -612,10 +612,11 @@ def _values(answers: Sequence[Answer], unit: str) -> tuple[list[float], str] | N
     """The two values the answers give and what they measure, if both give one of the same
     kind (two lengths when `unit` is 'minutes', two years for 'years', two days for 'days',
     a day without its year taking the year of the article it cites)."""
-    if unit == "days":  # two events on the same day: one of them was misdated
-        days = [compound.day(a.answer, _cited_year(a)) for a in answers]
-        known = {d for d in days if d is not None}
-        return ([float(d.toordinal()) for d in days if d is not None], "days") if len(known) == 2 == len(days) else None
+    if unit == "days":
+        days = [d for a in answers if (d := compound.day(a.answer, _cited_year(a))) is not None]
+        if len(days) < len(answers) or len(set(days)) < len(days):
+            return None  # a day missing, or two events on the same day: one of them was misdated
+        return [float(d.toordinal()) for d in days], "days"
     if unit == "years":
         years = [compound.year(a.answer) for a in answers]
         return ([y for y in years if y is not None], "years") if None not in years else None
