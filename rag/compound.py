@@ -180,8 +180,9 @@ def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
         return [f"{pre}{over['prep']} {over[side]}{end}" for side in ("a", "b")], "count", True
     how, m = shape
     x, y = (m.groupdict().get("x2") or m["x"]).strip(), m["y"].strip()
+    span = m.groupdict().get("span")  # the years or days between or after two events, else two lengths
+    unit = ("days" if span.lower().endswith(("jours", "days")) else "years") if span else "minutes"
     if how == "after":  # "How many years after X did Putin claim Y?": Y is a clause
-        unit = "days" if m["span"].lower().endswith(("jours", "days")) else "years"
         # A day is asked with the event it follows: "When did Trump and Putin speak?" alone
         # finds their earlier calls too.
         ask = {("years", "en"): "In which year did {y}?", ("days", "en"): "On what date after {x} did {y}?",
@@ -192,9 +193,6 @@ def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
         y = f"{_head(x, lang)} {y[pronoun.end() :]}".strip()
     elif other := _OTHER_ONE.match(y):  # "the second one": the second round of talks ...
         y = _other_one(x, other, lang)
-    unit = "minutes"
-    if how == "between":
-        unit = "days" if m["span"].lower().endswith(("jours", "days")) else "years"
     adj = (m.groupdict().get("adj") or m.groupdict().get("adj2") or "").lower()
     longer = not (adj.startswith(("court", "short")) or (m.groupdict().get("sign") or "").lower() == "moins")
     return [STEMS[(unit, lang)].format(x=_lowered(side)) for side in (x, y)], unit, longer
