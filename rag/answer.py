@@ -314,6 +314,12 @@ def lead_with(text: str, yes: bool | None, lang: str) -> str:
 _LEAD_IN = re.compile(r"^(?:(?:and|et|so|alors|then|puis)\s+|(?:according to|selon|d'après)[^,]*,\s*)+", re.I)
 
 
+def _leads_to(question: str) -> set[str]:
+    """The kinds of fact the first words of `question` ask for, past "And", "Selon X,":
+    "What did he say when ...?" does not ask when."""
+    return asked_kinds(" ".join(_LEAD_IN.sub("", question.strip()).split()[:4]))
+
+
 _CAPITALISED = re.compile(r"(?<=\s)[A-ZÀ-Ö][\w'-]+")  # not a question's first word
 _FULL_NAME = re.compile(r"\b[A-ZÀ-Ö][\w'-]+(?:\s+[A-ZÀ-Ö][\w'-]+)+")
 
@@ -374,8 +380,7 @@ def off_kind(question: str, answer: str) -> bool:
     if is_yes_no(question):
         return False
     answer = unlabelled(answer)  # a copied "(article of 17 May)" is no answer
-    lead = " ".join(_LEAD_IN.sub("", question.strip()).split()[:4])  # "What did he say when ...?" does not ask when
-    kinds = asked_kinds(lead) & {"duration", "date", "number", "time"}
+    kinds = _leads_to(question) & {"duration", "date", "number", "time"}
     bare, asked = MARKER.sub("", answer), set(analyze(question))
     named = set(analyze(" ".join(_CAPITALISED.findall(question))))  # "Trump"; not "réseau social"
     for words in (set(analyze(name)) for name in _FULL_NAME.findall(bare)):
@@ -425,7 +430,7 @@ def timed(question: str, answer: str, citations: Sequence[Citation]) -> bool:
     >>> timed("À quelle heure a commencé l'appel ?", "1 h [1]", [span]), timed("Quand ?", "1 h [1]", [span])
     (False, True)
     """
-    if "time" not in asked_kinds(" ".join(question.split()[:4])):
+    if "time" not in _leads_to(question):
         return True
     return bool(clock_times(answer) & {t for c in citations for t in clock_times(c.text)})
 
