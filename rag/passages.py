@@ -10,7 +10,9 @@ names a day ("l'appel du 3 juillet"), sentences of articles that neither date fr
 that day nor mention it rank lower: they are about another call; so do, a little,
 sentences dated only in months the question does not name. A chosen sentence keeps the
 one after it when that one opens on a demonstrative ("Ce sujet n'a pas été abordé",
-"Cela correspond à..."): it says something about what the chosen one reports.
+"Cela correspond à..."): it says something about what the chosen one reports. A chosen
+sentence inside a quotation that goes on past it keeps the sentence that closes the
+quotation: that is where news articles say who spoke and where ("..., a-t-il écrit sur X.").
 Adjacent chosen sentences of one chunk are merged back into one passage.
 
 Sentence vectors are the ones ingest wrote for sentence-level retrieval, read back
@@ -169,8 +171,8 @@ def focus(
         keys = [(hits[s.hit].chunk.id, s.start, s.end) for s in sentences]
         found = vectors.get(keys, [sentence_text(hits[s.hit].chunk.title, s.text) for s in sentences])
     rankings = [_scored(sentences, hits, query, query_vector, found)]
-    if follow_up is not None:
-        rankings.insert(0, _scored(sentences, hits, follow_up[0], follow_up[1], found))
+    if follow_up is not None:  # "that conversation" is the one of the days the earlier turn names
+        rankings.insert(0, _scored(sentences, hits, follow_up[0], follow_up[1], found, dated_by=query))
     best = {(s.hit, s.start): s for s in sorted((s for r in rankings for s in r), key=lambda s: s.score)}
     chosen: list[_Sentence] = []
     used = 0
@@ -200,16 +202,19 @@ def _scored(
     query: str,
     query_vector: Sequence[float] | None,
     found: Sequence[Sequence[float]] | None,
+    *,
+    dated_by: str | None = None,
 ) -> list[_Sentence]:
     """`sentences` scored for `query`: similarity, shared terms, the kind of fact asked for,
-    the hit's score, less for articles and months the question is not about."""
+    the hit's score, less for articles and months the question (or `dated_by`) is not about."""
     dense = [0.0] * len(sentences)
     if found is not None and query_vector is not None:
         dense = [sum(a * b for a, b in zip(query_vector, v, strict=True)) for v in found]
     wanted = _terms(in_french(query))  # "the Friday talks" shares "vendredi" with its passage
     kinds = asked_kinds(query)
-    asked_days = _days(query)
-    asked_months = set() if _RELATIVE.search(query) else _months(query)  # "the call before 19 May": another month
+    dated_by = dated_by or query
+    asked_days = _days(dated_by)
+    asked_months = set() if _RELATIVE.search(dated_by) else _months(dated_by)  # "the call before 19 May": another month
     elsewhere = _off_date(hits, asked_days)
     lang = language(query)
     share = [CROSS_LINGUAL if language(h.chunk.text) != lang else 1.0 for h in hits]
@@ -228,18 +233,49 @@ def _scored(
 def _continuations(chosen: Sequence[_Sentence], scored: Sequence[_Sentence], hits: Sequence[Hit]) -> list[_Sentence]:
     """For each chosen sentence, the next one of its chunk when it refers back to it
     ("Cet entretien intervient après la suspension des livraisons d'armes." is followed by
-    "Ce sujet n'a pas été abordé lors de l'appel."): ranked just below it, outside the budget."""
+    "Ce sujet n'a pas été abordé lors de l'appel."), and the one that closes a quotation it
+    is inside of (where the speaker is named): ranked just below it, outside the budget."""
     taken = {(s.hit, s.start) for s in chosen}
     following = {(s.hit, s.start): s for s in scored}
     out = []
     for s in chosen:
-        rest = hits[s.hit].chunk.text[s.end - hits[s.hit].chunk.start :]
+        chunk = hits[s.hit].chunk
+        rest = chunk.text[s.end - chunk.start :]
         after = following.get((s.hit, s.end + len(rest) - len(rest.lstrip())))  # only whitespace between
-        if after is None or (after.hit, after.start) in taken or len(after.text) > MAX_CONTINUATION_CHARS:
-            continue
-        if _ANAPHOR.match(after.text):
-            out.append(replace(after, score=s.score - 1e-6))
+        closes = quote_end(chunk.text, s.end - chunk.start)
+        closing = next((o for o in scored if o.hit == s.hit and o.start <= chunk.start + closes < o.end), None)
+        for extra in (after if after is not None and _ANAPHOR.match(after.text) else None, closing):
+            if extra and (extra.hit, extra.start) not in taken and len(extra.text) <= MAX_CONTINUATION_CHARS:
+                taken.add((extra.hit, extra.start))
+                out.append(replace(extra, score=s.score - 1e-6))
     return out
+
+
+_CLOSING = {"«": "»", "“": "”"}
+
+
+def quote_end(text: str, at: int) -> int:
+    """Where the quotation open at offset `at` of `text` closes (-1 when none is open there, or
+    it does not close in `text`). Guillemets and curly quotes pair; a straight quote opens
+    after a space (or at the start) and closes after a word, so a chunk that starts inside a
+    quotation does not turn the rest of it inside out.
+
+    >>> text = '"Nous attendons. La balle est dans leur camp", a déclaré M. Yermak.'
+    >>> quote_end(text, 16), quote_end(text, len(text)), quote_end('sur la terreur ?" Le cycle. "Oui", dit-il.', 26)
+    (44, -1, -1)
+    """
+    expected: list[str] = []
+    for i, ch in enumerate(text):
+        if i >= at and not expected:
+            return -1
+        opens = ch in _CLOSING or (ch == '"' and (i == 0 or text[i - 1].isspace() or text[i - 1] in "([-—"))
+        if opens:
+            expected.append(_CLOSING.get(ch, '"'))
+        elif expected and ch == expected[-1]:
+            expected.pop()
+            if i >= at and not expected:
+                return i
+    return -1
 
 
 @lru_cache(maxsize=4096)

@@ -447,6 +447,18 @@ def test_focus_prefers_sentences_not_dated_in_other_months_than_the_question_nam
     assert before[0].source == "a.txt"
 
 
+def test_a_follow_up_is_about_the_days_its_earlier_turn_names() -> None:
+    """ "That conversation" after a question on the 3 July call: the June article's verdict
+    on its own call ranks below the July one, in the follow-up's own ranking too."""
+
+    june = _hit("a", "Le Kremlin a jugé la conversation positive et productive.", 1.0, date="2025-06-04")
+    july = _hit("b", "Le Kremlin a jugé la conversation franche.", 0.9, date="2025-07-03")
+    question = "And how did the Kremlin describe that conversation?"
+    query = f"{question} (What did Trump say after his July 3 call with Putin? That he had made no progress.)"
+    shown = focus([june, july], query, max_sentences=1, budget_chars=50, follow_up=(question, None))
+    assert [p.source for p in shown] == ["b.txt"]
+
+
 def test_focus_matches_english_weekdays_and_months_with_french_ones() -> None:
 
     rubio = "Rubio a salué les accords conclus à Istanbul."
@@ -475,6 +487,29 @@ def test_focus_keeps_the_sentence_that_refers_back_to_a_chosen_one() -> None:
     # A chosen sentence followed by one that does not refer back stays alone.
     alone = focus(hits, "Qu'a publié le Kremlin dans la soirée ?", max_sentences=1, budget_chars=60)
     assert [p.text for p in alone] == ["Le Kremlin a publié un communiqué dans la soirée."]
+
+
+def test_focus_keeps_the_sentence_that_closes_a_quotation_a_chosen_one_is_inside_of() -> None:
+    """A quoted sentence says nothing of who spoke: the sentence closing the quotation does
+    ("..., a déclaré Andriy Yermak sur Telegram.")."""
+
+    text = (
+        "Kyiv a remis une liste d'enfants déportés. "
+        '"Nous parlons de centaines d\'enfants que la Russie a illégalement déportés. '
+        "Nous attendons une réponse. "
+        'La balle est dans le camp de la Russie", a déclaré Andriy Yermak sur Telegram. '
+        "Le Kremlin n'a pas commenté."
+    )
+    hits = [_hit("a", text)]
+    question = "Qui a parlé des centaines d'enfants déportés par la Russie ?"
+    shown = focus(hits, question, max_sentences=1, budget_chars=90)
+    assert [p.text for p in shown] == [
+        '"Nous parlons de centaines d\'enfants que la Russie a illégalement déportés.',
+        'La balle est dans le camp de la Russie", a déclaré Andriy Yermak sur Telegram.',
+    ]
+    # A sentence outside any quotation comes alone.
+    alone = focus(hits, "Qui a remis une liste d'enfants déportés ?", max_sentences=1, budget_chars=50)
+    assert [p.text for p in alone] == ["Kyiv a remis une liste d'enfants déportés."]
 
 
 def test_a_country_named_in_two_words_is_found_in_its_hyphenated_french_name() -> None:
