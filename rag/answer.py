@@ -28,15 +28,15 @@ from rag.citations import (
     concerns,
     counts_other,
     facts_of,
-    ranked_count,
     restates,
+    stated_count,
     with_markers,
 )
 from rag.errors import InvalidQuestion
 from rag.glosses import figures, gloss, unglossed
 from rag.lexical import analyze
 from rag.llm import LLM, Message, load_llm
-from rag.normalize import clock_times, dates, durations, fold, language, numbers, undated
+from rag.normalize import clock_times, dates, durations, fold, language, mentions_name, numbers, undated
 from rag.passages import BUDGET_CHARS, SentenceVectors, asked_kinds, focus
 from rag.polarity import evidence, is_yes_no, verdict
 from rag.retrieval import Hit, Retriever
@@ -276,9 +276,10 @@ def cite_evidence(answer: Answer, evidence: Passage) -> None:
     answer.citations = [Citation.of(1, evidence, evidence.start, evidence.end)]
 
 
-def count_from_rank(answer: Answer, count: float, passage: Passage, start: int, end: int) -> None:
-    """A "how many?" the model left unanswered, answered with the count a rank gives ("la
-    sixième discussion ... depuis son retour": 6), citing the sentence that states the rank."""
+def count_from_passage(answer: Answer, count: float, passage: Passage, start: int, end: int) -> None:
+    """A "how many?" the model left unanswered, answered with the count a passage states
+    (`rag.citations.stated_count`: "sept morts", or a rank, "la sixième discussion ... depuis
+    son retour": 6), citing the sentence that states it."""
     answer.answer, answer.abstained = f"{count:g} [1].", False
     answer.citations = [Citation.of(1, passage, start, end)]
 
@@ -311,13 +312,26 @@ def lead_with(text: str, yes: bool | None, lang: str) -> str:
     return f"{LEAD[(lang, yes)]}, {_LEAD_WORD.sub('', text.strip(), count=1)}"
 
 
-_LEAD_IN = re.compile(r"^(?:(?:and|et|so|alors|then|puis)\s+|(?:according to|selon|d'après)[^,]*,\s*)+", re.I)
+_LEAD_IN = re.compile(r"^(?:and|et|so|alors|then|puis)\s+", re.I)
+_ASKING = re.compile(
+    r"^\W*(?:[\w'’-]+\s+)?(?:what|which|who|whom|whose|when|where|why|how|que|qu['’]|quel\w*|qui|quand|o[uù]|comment|"
+    r"pourquoi|combien|lequel|laquelle|lesquel\w*|est-ce)\b",
+    re.I,
+)
 
 
 def _leads_to(question: str) -> set[str]:
-    """The kinds of fact the first words of `question` ask for, past "And", "Selon X,":
-    "What did he say when ...?" does not ask when."""
-    return asked_kinds(" ".join(_LEAD_IN.sub("", question.strip()).split()[:4]))
+    """The kinds of fact the first words of `question` ask for, past "And" and past an opening
+    clause that asks nothing ("Selon X,", "Avant celui du 19 mai,"): "What did he say when
+    ...?" does not ask when.
+
+    >>> _leads_to("Avant celui du 19 mai, à quand remontait leur appel ?"), _leads_to("What did he say, when?")
+    ({'date'}, set())
+    """
+    text = _LEAD_IN.sub("", question.strip())
+    while (parts := text.partition(","))[1] and parts[2].strip() and not _ASKING.match(parts[0]):
+        text = parts[2]
+    return asked_kinds(" ".join(text.split()[:4]))
 
 
 _CAPITALISED = re.compile(r"(?<=\s)[A-ZÀ-Ö][\w'-]+")  # not a question's first word
@@ -685,8 +699,9 @@ def generate(
         answer.retried = True
     if proof is not None and yes is not None and (not is_refusal(raw) or decided):
         settle(answer, raw, yes, proof)
-    if answer.abstained and yes is None and (counted := ranked_count(question, passages)):
-        count_from_rank(answer, *counted)
+    counted = stated_count(question, passages) if answer.abstained and yes is None else None
+    if counted and not compound.kind(question):  # a total's one count is no answer to it
+        count_from_passage(answer, *counted)
     timings["generation_s"] = time.perf_counter() - t2
     timings["total_s"] = time.perf_counter() - t0
     answer.timings = timings
@@ -724,9 +739,38 @@ def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Pa
         cited = [p for p in passages if any(c.source == p.source and p.start <= c.start < p.end for c in citations)]
         if citations and about(query, cited) and timed(question, text, citations):
             result.answer, result.citations, result.abstained = text, citations, False
+            enumerate_list(question, result)
     if result.abstained:
         result.answer = ABSTAIN[lang]
     return result
+
+
+_WHICH = re.compile(r"^\W*(?:(?:\w+\s+)?(?:quel(?:le)?s|lesquel(?:le)?s|which|what)\b|quels? sont|what are)", re.I)
+_NAME = r"[A-ZÀ-Ö][\w'’-]*(?:\s+[A-ZÀ-Ö][\w'’-]*)*"
+# "... les régions dont Poutine a revendiqué l'annexion en 2022: Donetsk, Lougansk, Zaporijia et Kherson."
+_LISTED = re.compile(rf":\s*(?P<items>{_NAME}(?:,\s*{_NAME})*,?\s+(?:et|and)\s+{_NAME})")
+_AND = {"fr": "et", "en": "and"}
+
+
+def enumerate_list(question: str, answer: Answer) -> None:
+    """A "which ones?" answered by what the list is ("les régions partiellement occupées")
+    instead of its items: the items the cited sentence lists after a colon become the answer.
+    The model tends to stop at the colon.
+
+    >>> span = "Moscou réclame le retrait des régions occupées: Donetsk, Lougansk, Zaporijia et Kherson."
+    >>> a = Answer("q", "Les régions occupées [1].", "fr", False, [Citation(1, "a.txt", 0, 89, span, 1.0)])
+    >>> enumerate_list("Quelles régions Moscou réclame-t-il ?", a); a.answer
+    'Donetsk, Lougansk, Zaporijia et Kherson [1].'
+    """
+    if not _WHICH.match(_LEAD_IN.sub("", question.strip())) or _leads_to(question) - {"person"}:
+        return
+    for c in answer.citations:
+        m = _LISTED.search(c.text)
+        items = re.split(r",\s*|\s+(?:et|and)\s+", m["items"]) if m else []
+        if items and not any(mentions_name(answer.answer, item) for item in items):
+            listed = f"{', '.join(items[:-1])} {_AND[answer.language]} {items[-1]}"
+            answer.answer, answer.citations = f"{listed} [1].", [replace(c, n=1)]
+            return
 
 
 def ask(

@@ -303,19 +303,28 @@ def counts_other(question: str, answer: str) -> bool:
     return bool(asked and counts) and not asked & counts
 
 
-def ranked_count(question: str, passages: Sequence[Passage]) -> tuple[float, Passage, int, int] | None:
-    """The count a rank gives, for a question asking how many: "cet appel est la sixième
-    discussion téléphonique depuis son retour" says there had been six, for "combien de fois
-    se sont-ils parlé ?" or "how many calls had they had?". Only a rank of 2 or more, of what
-    the question counts (anything, for "combien de fois"), in a passage about the question;
-    with the passage and the sentence's offsets in its document.
+def stated_count(question: str, passages: Sequence[Passage]) -> tuple[float, Passage, int, int] | None:
+    """The count the passages state, for a question asking how many: the one number of a
+    sentence that counts what the question counts ("sept morts et 113 blessés": 7, for
+    "combien de morts ?"), or a rank ("cet appel est la sixième discussion téléphonique
+    depuis son retour" says there had been six, for "combien de fois se sont-ils parlé ?" or
+    "how many calls had they had?": a rank of 2 or more, of what the question counts, anything
+    for "combien de fois"). The first such sentence, in a passage about the question, that
+    shares a word with it beyond what it counts; with the passage and the sentence's offsets
+    in its document.
 
     >>> sixth = "Qualifié de franc, cet appel est la sixième discussion entre Poutine et Trump depuis son retour."
     >>> p = Passage(1, "a.txt", 0, len(sixth), sixth, "", "2025-07-03", 1.0)
-    >>> ranked_count("Combien de fois Poutine et Trump se sont-ils parlé ?", [p])[0]
+    >>> stated_count("Combien de fois Poutine et Trump se sont-ils parlé ?", [p])[0]
     6.0
-    >>> ranked_count("How many phone calls had Putin and Trump had?", [p])[0], ranked_count("Combien de morts ?", [p])
+    >>> stated_count("How many phone calls had Putin and Trump had?", [p])[0], stated_count("Combien de morts ?", [p])
     (6.0, None)
+    >>> crash = "Trois trains ont déraillé, avec un bilan de sept morts et 113 blessés."
+    >>> q = Passage(1, "b.txt", 0, len(crash), crash, "", "2025-06-04", 1.0)
+    >>> stated_count("Et ces déraillements ont fait combien de morts ?", [q])[0]
+    7.0
+    >>> stated_count("Combien de morts ?", [q])  # a sentence that shares nothing else with the question
+
     """
     asked = counted_words(question)
     if asked is None:
@@ -323,11 +332,17 @@ def ranked_count(question: str, passages: Sequence[Passage]) -> tuple[float, Pas
     words = [] if asked[:1] and asked[0].lower() in _TIMES else analyze(" ".join(asked))
     noun = next((w for w in words if w in _counted_kind()), words[0] if words else None)  # "phone calls": calls
     wanted = {noun} | _counted_kinds([noun]) if noun else None  # None: "how many times"
+    topic = set(analyze(question)) - set(words)  # "déraillements" of "combien de morts ?"
     for p in passages:
         if not about(question, [p]):
             continue
         for s, e in sentence_spans(p.text):
             sentence = p.text[s:e]
+            if not topic & set(analyze(sentence)):
+                continue
+            direct = {n for n, w in facts_of(sentence).counts if wanted and _counted_kinds(analyze(w)) & wanted}
+            if len(direct) == 1:
+                return direct.pop(), p, p.start + s, p.start + e
             for rank in _RANK.finditer(_DATED_RANK.sub(lambda d: " " * len(d.group()), sentence)):  # not "May 19th"
                 n = numbers(rank.group())
                 ranked = analyze(sentence[rank.end() :])[:1]  # the noun it ranks: "discussion"
