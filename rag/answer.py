@@ -569,10 +569,15 @@ def _compound(
             read.timings = {"first_token_s": time.perf_counter() - t0, "total_s": time.perf_counter() - t0}
             yield read.answer
             return read
-    answers = []
+    answers: list[Answer] = []
     for n, part in enumerate(split):
         if n:
             yield "\n"
+        if unit == "days" and all(a.citations for a in answers) and (given := compound.given_day(part, lang)):
+            yield given  # one day at most: the other must come from the articles
+            answers.append(Answer(part, given, lang, False, standalone_question=part))
+            answers[-1].timings = {"first_token_s": time.perf_counter() - t0}
+            continue
         answers.append((yield from _single(part, lang, None, retriever, llm, settings, t0)))
     return joined(question, lang, how, answers, unit=unit, longer=longer)
 
@@ -614,7 +619,7 @@ def joined(
     result.timings = {**second.timings, "first_token_s": first.timings.get("first_token_s", 0.0)}
     if first.abstained or second.abstained:
         return None if how == "compare" else result
-    offset = max(c.n for c in first.citations)  # markers run on: [1] [2], not [1] [5]
+    offset = max((c.n for c in first.citations), default=0)  # markers run on: [1] [2], not [1] [5]
     text = f"{_closed(first.answer)} {_closed(compound.renumbered(second.answer, offset))}"
     values = _values(answers, unit) if how != "both" else None  # two questions in one: nothing to compute
     if values:
@@ -630,9 +635,11 @@ def joined(
 def _values(answers: Sequence[Answer], unit: str) -> tuple[list[float], str] | None:
     """The two values the answers give and what they measure, if both give one of the same
     kind (two lengths when `unit` is 'minutes', two years for 'years', two days for 'days',
-    a day without its year taking the year of the article it cites)."""
-    if unit == "days":
-        days = [d for a in answers if (d := compound.day(a.answer, _cited_year(a))) is not None]
+    a day without its year taking the year of the article it cites, or of the other answer)."""
+    if unit == "days":  # a day the question gave takes the year of the other one's article
+        known = (_cited_year(a) or getattr(compound.day(a.answer), "year", None) for a in answers)
+        cited = next((year for year in known if year), None)
+        days = [d for a in answers if (d := compound.day(a.answer, _cited_year(a) or cited)) is not None]
         if len(days) < len(answers) or len(set(days)) < len(days):
             return None  # a day missing, or two events on the same day: one of them was misdated
         return [float(d.toordinal()) for d in days], "days"

@@ -303,6 +303,11 @@ def counts_other(question: str, answer: str) -> bool:
     return bool(asked and counts) and not asked & counts
 
 
+@lru_cache(maxsize=1)
+def _light_verbs() -> frozenset[str]:
+    return frozenset(analyze("fait faire font fera eu été était made make makes had have has did done were was"))
+
+
 def stated_count(question: str, passages: Sequence[Passage]) -> tuple[float, Passage, int, int] | None:
     """The count the passages state, for a question asking how many: the one number of a
     sentence that counts what the question counts ("sept morts et 113 blessés": 7, for
@@ -310,8 +315,8 @@ def stated_count(question: str, passages: Sequence[Passage]) -> tuple[float, Pas
     depuis son retour" says there had been six, for "combien de fois se sont-ils parlé ?" or
     "how many calls had they had?": a rank of 2 or more, of what the question counts, anything
     for "combien de fois"). The first such sentence, in a passage about the question, that
-    shares a word with it beyond what it counts; with the passage and the sentence's offsets
-    in its document.
+    shares at least half of its other words; with the passage and the sentence's offsets in
+    its document.
 
     >>> sixth = "Qualifié de franc, cet appel est la sixième discussion entre Poutine et Trump depuis son retour."
     >>> p = Passage(1, "a.txt", 0, len(sixth), sixth, "", "2025-07-03", 1.0)
@@ -332,13 +337,14 @@ def stated_count(question: str, passages: Sequence[Passage]) -> tuple[float, Pas
     words = [] if asked[:1] and asked[0].lower() in _TIMES else analyze(" ".join(asked))
     noun = next((w for w in words if w in _counted_kind()), words[0] if words else None)  # "phone calls": calls
     wanted = {noun} | _counted_kinds([noun]) if noun else None  # None: "how many times"
-    topic = set(analyze(question)) - set(words)  # "déraillements" of "combien de morts ?"
+    topic = set(analyze(question)) - {noun} - _light_verbs()  # "déraillements" of "ont fait combien de morts ?"
     for p in passages:
         if not about(question, [p]):
             continue
         for s, e in sentence_spans(p.text):
             sentence = p.text[s:e]
-            if not topic & set(analyze(sentence)):
+            shared = topic & set(analyze(sentence))
+            if not shared or 2 * len(shared) < len(topic):
                 continue
             direct = {n for n, w in facts_of(sentence).counts if wanted and _counted_kinds(analyze(w)) & wanted}
             if len(direct) == 1:

@@ -307,6 +307,29 @@ def year(answer: str) -> float | None:
     return found.pop() if len(found) == 1 else None
 
 
+_RELATIVE = re.compile(r"\b(?:après|avant|after|before)\b", re.I)
+GIVEN = {"fr": "le {day} {month} (date de la question)", "en": "{day} {month} (the question's date)"}
+
+
+def given_day(part: str, lang: str) -> str | None:
+    """The day a part of a compound question names itself ("À quelle date a eu lieu l'appel
+    du 19 mai ?"), as its answer: the passages only restate it, and the model's restating
+    is no answer. None when it names no day, several, or one it is relative to ("après").
+
+    >>> given_day("À quelle date a eu lieu l'appel du 19 mai ?", "fr")
+    'le 19 mai (date de la question)'
+    >>> given_day("On what date after the May 19 call did they talk?", "en") is None
+    True
+    """
+    if _RELATIVE.search(part):
+        return None
+    days = {(d.month, d.day) for d in dates(part) if d.month and d.day}
+    if len(days) != 1:
+        return None
+    month, number = days.pop()
+    return GIVEN[lang].format(day=number, month=(MONTHS_FR if lang == "fr" else MONTHS_EN)[month - 1])
+
+
 def day(answer: str, year: int | None = None) -> dt.date | None:
     """The one calendar day `answer` gives (its year, else `year`); None if not exactly one.
 

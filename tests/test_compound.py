@@ -259,3 +259,26 @@ def test_how_many_is_answered_from_a_rank_when_the_model_finds_no_count(
     # a rank of something else is no count of what is asked
     answer = _asked(settings, monkeypatch, "Combien de buts Lyon et Brest ont-ils marqués depuis 2020 ?", "")
     assert answer.abstained
+
+
+def test_a_day_the_question_gives_is_taken_from_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ "Between the cycle of 16 May and the second one": the passages would only restate
+    16 May, which is no answer; the question's day counts, in the other answer's year."""
+    settings = _indexed(tmp_path, *_GENEVA)
+    question = "Combien de jours se sont écoulés entre le cycle de pourparlers du 16 mai et le second cycle à Genève ?"
+    answer = _asked(settings, monkeypatch, question, "never used ?\nnever used ?")
+    assert answer.answer.startswith("La différence est de 17 jours : le 16 mai (date de la question)."), answer.answer
+    assert [c.source for c in answer.citations] == ["b.txt"]
+
+
+def test_how_many_is_answered_from_the_one_count_of_what_is_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model finds no count: the sentence on the same topic that counts the dead once
+    gives it; a question on another topic, or on other things, gets none."""
+    settings = _indexed(tmp_path, "Le déraillement du train à Lyon a fait 3 blessés et 7 morts, selon la préfecture.")
+    monkeypatch.setattr(SplittingLLM, "reply", lambda self, messages: "NOT FOUND")
+    answer = _asked(settings, monkeypatch, "Combien de morts le déraillement à Lyon a-t-il fait ?", "")
+    assert answer.answer == "7 [1].", answer.answer
+    for other in ("Combien de trains ont déraillé à Lyon ?", "Combien de morts la tempête a-t-elle fait ?"):
+        assert _asked(settings, monkeypatch, other, "").abstained, other
