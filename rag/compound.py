@@ -174,7 +174,7 @@ def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
             return None
         over = _OVER.search(_TOTAL.sub("", question).strip(" ,"))
         if not over:
-            return _those(question, lang)
+            return _two_lengths(question, lang) or _those(question, lang)
         pre = over["pre"][:1].upper() + over["pre"][1:]
         end = "?" if lang == "en" else " ?"
         return [f"{pre}{over['prep']} {over[side]}{end}" for side in ("a", "b")], "count", True
@@ -216,6 +216,38 @@ def _those(question: str, lang: str) -> tuple[list[str], str, bool] | None:
     else:
         parts = [f"How many {m['noun']} {prep} {side}?" for prep, side in sides]
     return parts, "count", True
+
+
+# "les deux appels Trump-Poutine du 4 juin et du 3 juillet", "the two calls on June 4 and July 3"
+_TWO = re.compile(
+    r"\b(?:les|the)\s+(?:deux|two)\s+(?P<noun>[^\W\d_]+?)s?\b(?P<mod>[^?]*?)"
+    r"\s+(?P<prep>du|de la|des|de|d['’]|on|of|in|from)\s*(?P<a>[^?]+?),?"
+    r"\s+(?:et|and)\s+(?:(?P=prep)\s*)?(?P<b>[^?]+?)\s*\?*\s*$",
+    re.I,
+)
+_HOW_LONG = re.compile(r"\b(?:combien de temps|how long|how many minutes|how much time)\b", re.I)
+
+
+def _two_lengths(question: str, lang: str) -> tuple[list[str], str, bool] | None:
+    """The two lengths of a total over "the two calls of A and B" (None for another wording).
+
+    >>> question = "Au total, combien de temps ont duré les deux appels du 4 juin et du 3 juillet ?"
+    >>> _two_lengths(question, "fr")[:2]
+    (["Combien de temps a duré l'appel du 4 juin ?", "Combien de temps a duré l'appel du 3 juillet ?"], 'minutes')
+    >>> _two_lengths("In total, how long did the two calls on June 4 and July 3 last?", "en")[0]
+    ['How long did the call on June 4 last?', 'How long did the call on July 3 last?']
+    """
+    m = _TWO.search(question)
+    if m is None or not _HOW_LONG.search(question):
+        return None
+    noun, mod, prep = m["noun"].lower(), m["mod"].rstrip(), m["prep"].lower()
+    b = re.sub(r"\s+(?:last|take|lasted|took)$", "", m["b"])
+    if lang == "fr":
+        article = "l'" if noun[:1] in "aeiouyhéèê" else "le "
+        events = [f"{article}{noun}{mod} {prep} {side}".replace("' ", "'") for side in (m["a"], b)]
+    else:
+        events = [f"the {noun}{mod} {prep} {side}" for side in (m["a"], b)]
+    return [STEMS[("minutes", lang)].format(x=event) for event in events], "minutes", True
 
 
 def _head(x: str, lang: str) -> str:

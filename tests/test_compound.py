@@ -157,6 +157,17 @@ def test_a_total_of_two_lengths_split_by_the_model_is_read_from_the_sentences(
     assert [c.source for c in answer.citations] == ["a.txt", "b.txt"]
 
 
+def test_a_total_of_the_two_lengths_of_a_and_b_is_split_by_its_shape(
+    calls: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Les deux réunions de mardi et de jeudi": each day's meeting, not the model's split."""
+    llm = SplittingLLM("Combien de temps a duré la première ?\nCombien de temps a duré la seconde ?")
+    monkeypatch.setattr(rag.answer, "load_llm", lambda _settings: llm)
+    answer = ask("Au total, combien de temps ont duré les deux réunions de mardi et de jeudi ?", settings=calls)
+    assert all(call[0]["content"] != SYSTEM_SPLIT for call in llm.calls)
+    assert answer.answer == "Au total : 2 h 15 min. 1 h 15 min [1] et 1 h [2].", answer.answer
+
+
 def test_two_questions_in_one_whose_answers_hold_one_number_each_get_no_computed_lead(
     news: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
