@@ -320,18 +320,27 @@ _ASKING = re.compile(
 )
 
 
-def _leads_to(question: str) -> set[str]:
-    """The kinds of fact the first words of `question` ask for, past "And" and past an opening
-    clause that asks nothing ("Selon X,", "Avant celui du 19 mai,"): "What did he say when
-    ...?" does not ask when.
+_WHEN_LAST = re.compile(r"\b(?:when|quand)\W*$", re.I)
 
-    >>> _leads_to("Avant celui du 19 mai, à quand remontait leur appel ?"), _leads_to("What did he say, when?")
+
+def _leads_to(question: str) -> set[str]:
+    """The kinds of fact `question` asks for: read from the first words of it, or of its last
+    sentence ("Le 2 juin. What day of the week was that?"), past "And" and past an opening
+    clause that asks nothing ("Selon X,", "Avant celui du 19 mai,"), and "when" at its end.
+    "What did he say when they met?" does not ask when.
+
+    >>> _leads_to("Avant celui du 19 mai, à quand remontait leur appel ?"), _leads_to("What did he say when they met?")
     ({'date'}, set())
+    >>> _leads_to("Juste avant l'appel : quel jour a eu lieu l'attaque ?"), _leads_to("The first talks since when?")
+    ({'date'}, {'date'})
     """
     text = _LEAD_IN.sub("", question.strip())
-    while (parts := text.partition(","))[1] and parts[2].strip() and not _ASKING.match(parts[0]):
-        text = parts[2]
-    return asked_kinds(" ".join(text.split()[:4]))
+    kinds = {"date"} if _WHEN_LAST.search(text) else set()
+    for part in (text, re.split(r"[.:;]\s+", text)[-1]):
+        while (parts := part.partition(","))[1] and parts[2].strip() and not _ASKING.match(parts[0]):
+            part = parts[2]
+        kinds |= asked_kinds(" ".join(part.split()[:4]))
+    return kinds
 
 
 _CAPITALISED = re.compile(r"(?<=\s)[A-ZÀ-Ö][\w'-]+")  # not a question's first word
@@ -741,7 +750,7 @@ def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Pa
     )
     if not is_refusal(safe) and not off_kind(question, safe):
         asked = f"{question} {query}"
-        spare = not asked_kinds(asked) & {"date", "time"}
+        spare = not (_leads_to(question) | _leads_to(query)) & {"date", "time"}  # not "où ... quand il a dit"
         text, citations, result.unsupported = attribute(safe, passages, question=asked, spare_dates=spare)
         cited = [p for p in passages if any(c.source == p.source and p.start <= c.start < p.end for c in citations)]
         if citations and about(query, cited) and timed(question, text, citations):
