@@ -321,13 +321,14 @@ _ASKING = re.compile(
 
 
 _WHEN_LAST = re.compile(r"\b(?:when|quand)\W*$", re.I)
+_WHERE_WHY = re.compile(r"^\W*(?:[\w'’-]+\s+)?(?:where|o[uù]|why|pourquoi)\b", re.I)  # "Where was he when ...?"
 
 
 def _leads_to(question: str) -> set[str]:
     """The kinds of fact `question` asks for: read from the first words of it, or of its last
     sentence ("Le 2 juin. What day of the week was that?"), past "And" and past an opening
     clause that asks nothing ("Selon X,", "Avant celui du 19 mai,"), and "when" at its end.
-    "What did he say when they met?" does not ask when.
+    "What did he say when they met?" and "Where was he when ...?" do not ask when.
 
     >>> _leads_to("Avant celui du 19 mai, à quand remontait leur appel ?"), _leads_to("What did he say when they met?")
     ({'date'}, set())
@@ -339,7 +340,8 @@ def _leads_to(question: str) -> set[str]:
     for part in (text, re.split(r"[.:;]\s+", text)[-1]):
         while (parts := part.partition(","))[1] and parts[2].strip() and not _ASKING.match(parts[0]):
             part = parts[2]
-        kinds |= asked_kinds(" ".join(part.split()[:4]))
+        if not _WHERE_WHY.match(part):
+            kinds |= asked_kinds(" ".join(part.split()[:4]))
     return kinds
 
 

@@ -125,6 +125,25 @@ def test_a_date_nobody_asked_for_is_dropped_rather_than_the_answer() -> None:
     assert attribute("Le général Goudkov a été tué à Korenevo par 3 drones le 3 juillet.", ps, spare_dates=True)[2] == 1
 
 
+@pytest.mark.parametrize(
+    ("question", "kept"),
+    [
+        ("Où se trouvait Zelensky quand il a réclamé davantage de soutien militaire ?", True),
+        ("Where was Zelensky when he asked for more military support?", True),
+        ("Quand et où Zelensky a-t-il réclamé davantage de soutien militaire ?", False),
+        ("Zelensky a réclamé davantage de soutien militaire : quel jour ?", False),
+    ],
+)
+def test_a_when_inside_a_question_does_not_ask_for_the_date(question: str, kept: bool) -> None:
+    """ "Où ... quand il a réclamé ...?" asks where: a date the model tacks on and no
+    passage backs is dropped, not the answer; a question that asks when keeps the check."""
+    text = "Lors de sa visite au Danemark, Zelensky a réclamé davantage de soutien militaire."
+    ps = [Passage(1, "a.txt", 0, len(text), text, "", "2025-07-03", 1.0)]
+    answer = finish(question, question, "fr", "Zelensky était au Danemark le 5 juillet [1].", ps)
+    assert answer.abstained is not kept
+    assert not kept or answer.answer == "Zelensky était au Danemark [1].", answer.answer
+
+
 def test_a_rank_backs_a_rank_and_not_a_count() -> None:
     """ "Le deuxième cycle ... lundi (2 juin)" ranks a 2 (the date's 2 is a day): it backs
     "the second round" and "Monday (2nd)", never "2 prisoners"; "May 19th" is a date."""
