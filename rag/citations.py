@@ -309,7 +309,8 @@ def counts_other(question: str, answer: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _light_verbs() -> frozenset[str]:
+def _filler() -> frozenset[str]:
+    """Stems that say nothing of what a count is about: light verbs and the asking words."""
     words = "fait faire font fera eu été était made make makes had have has did done were was combien how many often"
     return frozenset(analyze(f"{words} fois times"))
 
@@ -343,7 +344,7 @@ def stated_count(question: str, passages: Sequence[Passage]) -> tuple[float, Pas
     words = [] if asked[:1] and asked[0].lower() in _TIMES else analyze(" ".join(asked))
     noun = next((w for w in words if w in _counted_kind()), words[0] if words else None)  # "phone calls": calls
     wanted = {noun} | _counted_kinds([noun]) if noun else None  # None: "how many times"
-    topic = set(analyze(question)) - {noun} - _light_verbs()  # "déraillements" of "ont fait combien de morts ?"
+    topic = set(analyze(question)) - {noun} - _filler()  # "déraillements" of "ont fait combien de morts ?"
     for p in passages:
         if not about(question, [p]):
             continue
