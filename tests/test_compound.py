@@ -293,3 +293,22 @@ def test_how_many_is_answered_from_the_one_count_of_what_is_asked(
     assert answer.answer == "7 [1].", answer.answer
     for other in ("Combien de trains ont déraillé à Lyon ?", "Combien de morts la tempête a-t-elle fait ?"):
         assert _asked(settings, monkeypatch, other, "").abstained, other
+
+
+def test_a_length_the_model_takes_from_another_meeting_is_replaced_by_the_one_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "1 h 15" (Tuesday's meeting) for the council's sixth meeting: the system reads 1 h
+    from the sentence on the sixth meeting and answers that, citing it; an abstention stays."""
+    settings = _indexed(
+        tmp_path,
+        "La réunion de mardi à Brest a duré une heure et quart, selon la mairie.",
+        "La sixième réunion du conseil municipal à Brest a duré environ une heure.",
+    )
+    question = "Combien de temps a duré la sixième réunion du conseil municipal à Brest ?"
+    monkeypatch.setattr(SplittingLLM, "reply", lambda self, messages: "Elle a duré une heure et quart.")
+    answer = _asked(settings, monkeypatch, question, "")
+    assert answer.answer == "1 h [1].", answer.answer
+    assert answer.citations[0].text == "La sixième réunion du conseil municipal à Brest a duré environ une heure."
+    monkeypatch.setattr(SplittingLLM, "reply", lambda self, messages: "NOT FOUND")
+    assert _asked(settings, monkeypatch, question, "").abstained
