@@ -262,16 +262,22 @@ def _miscounted(claim: Facts, passage: Facts) -> bool:
     (True, False)
     >>> _miscounted(facts_of("Deux personnes ont été blessées.", claim=True), passage)
     True
+    >>> two = facts_of("Deux sessions de pourparlers ont eu lieu.")
+    >>> _miscounted(facts_of("2 prisonniers", claim=True), two), _miscounted(facts_of("2 sessions", claim=True), two)
+    (True, False)
     """
     for n in claim.numbers:
-        there = {_counted_kind().get(w) for m, w in passage.counts if m == n}
-        if not there or None in there:
-            continue  # not a count there, or a count of something this glossary does not know
+        words = {w for m, w in passage.counts if m == n}
+        there = {_counted_kind().get(w) for w in words}
         own = _counted_kinds(w for m, w in claim.counts if m == n)
         if own == _PEOPLE:  # "Seven people were injured": what it says of them
             own = _counted_kinds(claim.words) & _PEOPLE or own
         wanted = own or claim.asked
-        if wanted and not wanted & there:
+        if not words or not wanted or wanted & there:
+            continue  # not a count there, or a count of what is claimed
+        # A count of something this glossary does not know ("deux sessions") backs a claim
+        # that counts nothing it knows, or the same word, not "2 prisonniers".
+        if None not in there or (own and not words & {w for m, w in claim.counts if m == n}):
             return True
     return False
 
