@@ -96,7 +96,7 @@ _THOSE = re.compile(
     rf"\s+(?:et|and)\s+(?:ceux|celles|those|the ones)\s+(?P<prep2>{_OF})\s*(?P<b>.+?)\s*(?:,|\?|$)", re.I)  # fmt: skip
 _PRONOUN = re.compile(r"^(?:celui|celle|ceux|celles|the one|the ones|that|those|one)\b\s*", re.I)
 _ARTICLE = re.compile(r"^(?:l['’]|le |la |les |un |une |the |a |an |their |leur |leurs )", re.I)
-_PREPOSITION_FR = re.compile(r"\s(?:de|du|des|d['’]|entre|où|qui|que|à|au|en|avec|sur|pour|lors)(?=\s|\w)", re.I)
+_PREPOSITION_FR = re.compile(r"\s(?:(?:de|du|des|entre|où|qui|que|à|au|en|avec|sur|pour|lors)(?=\s)|d['’](?=\w))", re.I)
 _PREPOSITION_EN = re.compile(r"\s(?:between|on|of|in|with|at|from|during|where|that|which|when|about)\s", re.I)
 STEMS = {
     ("minutes", "fr"): "Combien de temps a duré {x} ?",
@@ -163,6 +163,8 @@ def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
     (['How many died in the derailments?', 'How many died in the strikes on Poltava?'], 'count', True)
     >>> rule_parts("How many days separated the first round of talks from the second one?", "en")[0][1]
     'On what date did the second round of talks take place?'
+    >>> rule_parts("Combien de jours entre le premier et le deuxième cycle de pourparlers à Istanbul ?", "fr")[0][0]
+    'À quelle date a eu lieu le premier cycle de pourparlers à Istanbul ?'
     >>> rule_parts("Combien de jours après l'attaque Trump et Poutine se sont-ils parlé ?", "fr")[0]
     ["À quelle date a eu lieu l'attaque ?", "À quelle date après l'attaque Trump et Poutine se sont-ils parlé ?"]
     >>> rule_parts("How many days passed between the call of May 19 and their call in July?", "en")[0][1]
@@ -193,6 +195,8 @@ def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
         y = f"{_head(x, lang)} {y[pronoun.end() :]}".strip()
     elif other := _OTHER_ONE.match(y):  # "the second one": the second round of talks ...
         y = _other_one(x, other, lang)
+    elif first := _ELLIPTIC.match(x):  # "entre le premier et le deuxième cycle de pourparlers"
+        x = _other_one(y, first, lang)
     adj = (m.groupdict().get("adj") or m.groupdict().get("adj2") or "").lower()
     longer = not (adj.startswith(("court", "short")) or (m.groupdict().get("sign") or "").lower() == "moins")
     return [STEMS[(unit, lang)].format(x=_lowered(side)) for side in (x, y)], unit, longer
@@ -266,6 +270,14 @@ def _head(x: str, lang: str) -> str:
 _OTHER_ONE = re.compile(
     r"^(?:(?P<en>the|that)\s+(?P<which>\w+)\s+one"
     r"|(?P<fr>le|la|les)\s+(?P<quel>seconde?s?|suivante?s?|derni(?:er|[eè]re)s?|premi(?:er|[eè]re)s?|autres?|\w+i[eè]mes?))\s*$",
+    re.I,
+)
+
+
+# "the first" or "le premier" of "between the first and the second round of talks"
+_ELLIPTIC = re.compile(
+    r"^(?:(?P<en>the)\s+(?P<which>first|second|third|last|previous|earlier|next)"
+    r"|(?P<fr>le|la|les)\s+(?P<quel>premi(?:er|[eè]re)s?|seconde?s?|derni(?:er|[eè]re)s?|pr[ée]c[ée]dente?s?|\w+i[eè]mes?))\s*$",
     re.I,
 )
 

@@ -192,6 +192,7 @@ _BREST = (
     [
         ("Combien de jours se sont écoulés entre le premier cycle de pourparlers à Genève et le second ?", _GENEVA, 17),
         ("How many days separated the first cycle de pourparlers à Genève from the second one?", _GENEVA, 17),
+        ("Combien de jours se sont écoulés entre le premier et le second cycle de pourparlers à Genève ?", _GENEVA, 17),
         ("Combien de jours après la tempête à Brest Macron s'est-il rendu à Lyon ?", _BREST, 7),
         ("How many days after la tempête à Brest did Macron se rendre à Lyon?", _BREST, 7),
     ],
