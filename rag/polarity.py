@@ -39,9 +39,23 @@ _NEGATION = re.compile(
 )
 
 
+def asking(question: str) -> str:
+    """The sentence of `question` that asks: its last one ("No truce came of it. Did they ...?").
+
+    >>> asking("The talks brought no truce. Did they agree on a swap?")
+    'Did they agree on a swap?'
+    """
+    return re.split(r"(?<=[.:;!])\s+(?=\S)", question.strip())[-1]
+
+
 def is_yes_no(question: str) -> bool:
-    """True for a question answered by yes or no (English auxiliary first, French inversion)."""
-    text = question.strip()
+    """True for a question answered by yes or no (English auxiliary first, French inversion),
+    read from its last sentence when it has several ("No truce came of it. Did they agree ...?").
+
+    >>> is_yes_no("The talks brought no truce. Did they at least agree on a swap?"), is_yes_no("Pas de trêve. Quand ?")
+    (True, False)
+    """
+    text = asking(question)
     if _EN_AUX.search(text):
         return True
     folded = fold(text).replace("’", "'")
@@ -99,10 +113,26 @@ def evidence(question: str, passages: Sequence[Passage]) -> Passage:
     >>> evidence("Le 3 juillet, ont-ils discuté des livraisons d'armes lors de l'appel ?", shown).n
     2
     """
-    wanted = _keys(question, asked=True)
+    wanted = _keys(asking(question), asked=True)
     return max(passages, key=lambda p: len(wanted & _keys(p.text)))
 
 
 def verdict(question: str, evidence: str) -> bool:
-    """Yes (True) when the evidence and the question agree in polarity."""
-    return negated(evidence) == negated(question)
+    """Yes (True) when the evidence and the question (the sentence of it that asks) agree in
+    polarity. Of a sentence whose clauses are joined by "mais" or "but", the clause that holds
+    most of what the question asks is read.
+
+    >>> swap = "Ils ont convenu d'un échange de prisonniers, mais n'ont pas permis de cessez-le-feu."
+    >>> verdict("Ont-ils convenu d'un échange de prisonniers ?", swap), verdict("Ont-ils permis une trêve ?", swap)
+    (True, False)
+    """
+    asked = asking(question)
+    wanted = _keys(asked, asked=True)
+    read = []
+    for sentence in re.split(r"(?<=[.!?;])\s+", evidence):
+        best = max(_BUT.split(sentence), key=lambda clause: len(wanted & _keys(clause)))
+        read.append(best if wanted & _keys(best) else sentence)
+    return any(negated(part) for part in read) == negated(asked)
+
+
+_BUT = re.compile(r",?\s+(?:mais|but|tandis que|alors que|whereas)\s+", re.I)
