@@ -8,7 +8,7 @@ import pytest
 
 from rag.answer import Answer, lead_with
 from rag.citations import Passage, attribute
-from rag.polarity import evidence, is_yes_no, negated, verdict
+from rag.polarity import asking, evidence, is_yes_no, negated, verdict
 
 
 @pytest.mark.parametrize(
@@ -440,8 +440,6 @@ def test_the_verdict_is_read_from_the_passage_that_holds_what_the_question_asks(
 def test_a_question_read_from_the_sentence_that_asks_and_evidence_from_the_clause_it_concerns() -> None:
     """ "No lasting ceasefire came of it. Did they agree on a swap?": a yes/no question whose
     first sentence states a negation; the evidence agrees on the swap "but" not on a truce."""
-    from rag.polarity import asking, is_yes_no, verdict
-
     question = "The talks in Istanbul brought no lasting ceasefire. Did the two sides agree on a prisoner exchange?"
     evidence = "Les deux pays ont convenu d'un échange de prisonniers, mais n'ont pas permis de cessez-le-feu."
     assert is_yes_no(question) and asking(question).startswith("Did the two sides")
