@@ -486,49 +486,60 @@ def test_focus_matches_english_weekdays_and_months_with_french_ones() -> None:
     assert focus(hits, "Did the Friday talks in Istanbul end with a truce?")[0].source == "b.txt"
 
 
-def test_focus_keeps_the_sentence_that_refers_back_to_a_chosen_one() -> None:
-    """ "Ce sujet n'a pas été abordé" says what the call did about the suspension: it comes
-    with the sentence about the suspension, and the yes/no verdict reads its negation."""
+_SUSPENSION = (
+    "Les deux présidents ont parlé de l'Ukraine pendant une heure. "
+    "Cet entretien intervient après la suspension de livraisons d'armes américaines. "
+    "Ce sujet n'a pas été abordé lors de l'appel. "
+    "Le Kremlin a publié un communiqué dans la soirée."
+)
+_YERMAK = (
+    "Kyiv a remis une liste d'enfants déportés. "
+    '"Nous parlons de centaines d\'enfants que la Russie a illégalement déportés. '
+    "Nous attendons une réponse. "
+    'La balle est dans le camp de la Russie", a déclaré Andriy Yermak sur Telegram. '
+    "Le Kremlin n'a pas commenté."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "question", "budget", "shown", "alone"),
+    [
+        (  # "Ce sujet n'a pas été abordé" says what the call did about the suspension
+            _SUSPENSION,
+            "La suspension des livraisons d'armes américaines a-t-elle été discutée ?",
+            90,
+            [
+                "Cet entretien intervient après la suspension de livraisons d'armes américaines. "
+                "Ce sujet n'a pas été abordé lors de l'appel."
+            ],
+            ("Qu'a publié le Kremlin dans la soirée ?", "Le Kremlin a publié un communiqué dans la soirée."),
+        ),
+        (  # a quoted sentence says nothing of who spoke: the one closing the quotation does
+            _YERMAK,
+            "Qui a parlé des centaines d'enfants déportés par la Russie ?",
+            90,
+            [
+                '"Nous parlons de centaines d\'enfants que la Russie a illégalement déportés.',
+                'La balle est dans le camp de la Russie", a déclaré Andriy Yermak sur Telegram.',
+            ],
+            ("Qui a remis une liste d'enfants déportés ?", "Kyiv a remis une liste d'enfants déportés."),
+        ),
+    ],
+)
+def test_focus_keeps_what_a_chosen_sentence_needs(
+    text: str, question: str, budget: int, shown: list[str], alone: tuple[str, str]
+) -> None:
+    """A chosen sentence brings the next one when it refers back to it, and the one that
+    closes a quotation it is inside of; a sentence that needs neither comes alone."""
     from rag.polarity import verdict
 
-    text = (
-        "Les deux présidents ont parlé de l'Ukraine pendant une heure. "
-        "Cet entretien intervient après la suspension de livraisons d'armes américaines. "
-        "Ce sujet n'a pas été abordé lors de l'appel. "
-        "Le Kremlin a publié un communiqué dans la soirée."
-    )
     hits = [_hit("a", text)]
-    question = "La suspension des livraisons d'armes américaines a-t-elle été discutée ?"
-    passages = focus(hits, question, max_sentences=1, budget_chars=90)
-    assert passages[0].text.startswith("Cet entretien") and passages[0].text.endswith("lors de l'appel.")
-    assert verdict(question, passages[0].text) is False
-    assert text[passages[0].start : passages[0].end] == passages[0].text
-    # A chosen sentence followed by one that does not refer back stays alone.
-    alone = focus(hits, "Qu'a publié le Kremlin dans la soirée ?", max_sentences=1, budget_chars=60)
-    assert [p.text for p in alone] == ["Le Kremlin a publié un communiqué dans la soirée."]
-
-
-def test_focus_keeps_the_sentence_that_closes_a_quotation_a_chosen_one_is_inside_of() -> None:
-    """A quoted sentence says nothing of who spoke: the sentence closing the quotation does
-    ("..., a déclaré Andriy Yermak sur Telegram.")."""
-
-    text = (
-        "Kyiv a remis une liste d'enfants déportés. "
-        '"Nous parlons de centaines d\'enfants que la Russie a illégalement déportés. '
-        "Nous attendons une réponse. "
-        'La balle est dans le camp de la Russie", a déclaré Andriy Yermak sur Telegram. '
-        "Le Kremlin n'a pas commenté."
-    )
-    hits = [_hit("a", text)]
-    question = "Qui a parlé des centaines d'enfants déportés par la Russie ?"
-    shown = focus(hits, question, max_sentences=1, budget_chars=90)
-    assert [p.text for p in shown] == [
-        '"Nous parlons de centaines d\'enfants que la Russie a illégalement déportés.',
-        'La balle est dans le camp de la Russie", a déclaré Andriy Yermak sur Telegram.',
-    ]
-    # A sentence outside any quotation comes alone.
-    alone = focus(hits, "Qui a remis une liste d'enfants déportés ?", max_sentences=1, budget_chars=50)
-    assert [p.text for p in alone] == ["Kyiv a remis une liste d'enfants déportés."]
+    passages = focus(hits, question, max_sentences=1, budget_chars=budget)
+    assert [p.text for p in passages] == shown
+    assert all(text[p.start : p.end] == p.text for p in passages)
+    if text is _SUSPENSION:  # the yes/no verdict reads the negation the second sentence carries
+        assert verdict(question, passages[0].text) is False
+    assert [p.text for p in focus(hits, alone[0], max_sentences=1, budget_chars=60)] == [alone[1]]
 
 
 def test_a_country_named_in_two_words_is_found_in_its_hyphenated_french_name() -> None:
