@@ -790,7 +790,12 @@ def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Pa
     return result
 
 
-_WHICH = re.compile(r"^\W*(?:(?:\w+\s+)?(?:quel(?:le)?s|lesquel(?:le)?s|which|what)\b|quels? sont|what are)", re.I)
+# "Quelles régions ...?", "Which two regions ...?", "What are ...?": several things asked for, not "In which year?"
+_WHICH = re.compile(
+    r"^\W*(?:\w+\s+)?(?:quel(?:le)?s|lesquel(?:le)?s|what are|(?:which|what)\s+(?:(?:two|three|four|specific)\s+)?"
+    r"(?!(?:was|is|does|has|his|its|this|us)\b)[a-z-]+s)\b",
+    re.I,
+)
 _NAME = r"[A-ZÀ-Ö][\w'’-]*(?:\s+[A-ZÀ-Ö][\w'’-]*)*"
 # "... les régions dont Poutine a revendiqué l'annexion en 2022: Donetsk, Lougansk, Zaporijia et Kherson."
 _LISTED = re.compile(rf":\s*(?P<items>{_NAME}(?:,\s*{_NAME})*,?\s+(?:et|and)\s+{_NAME})")
@@ -806,6 +811,9 @@ def enumerate_list(question: str, answer: Answer) -> None:
     >>> a = Answer("q", "Les régions occupées [1].", "fr", False, [Citation(1, "a.txt", 0, 89, span, 1.0)])
     >>> enumerate_list("Quelles régions Moscou réclame-t-il ?", a); a.answer
     'Donetsk, Lougansk, Zaporijia et Kherson [1].'
+    >>> b = Answer("q", "En 2022 [1].", "en", False, [Citation(1, "a.txt", 0, 89, span, 1.0)])
+    >>> enumerate_list("In which year did Moscow claim the regions?", b); b.answer
+    'En 2022 [1].'
     """
     if not _WHICH.match(_LEAD_IN.sub("", question.strip())) or _leads_to(question) - {"person"}:
         return
