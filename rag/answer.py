@@ -523,8 +523,8 @@ def checked_length(question: str, answer: Answer, retriever: Retriever, settings
     if read and read[0] not in said:
         minutes, passage, start, end = read
         answer.answer, answer.citations = f"{figures(minutes)} [1].", [Citation.of(1, passage, start, end)]
-        if passage not in answer.passages:
-            answer.passages.append(replace(passage, n=len(answer.passages) + 1))
+        if all((p.source, p.start, p.end) != (passage.source, passage.start, passage.end) for p in answer.passages):
+            answer.passages.append(replace(passage, n=len(answer.passages) + 1))  # the cited passage, listed
 
 
 def _focuser(
