@@ -502,13 +502,13 @@ def _single(
         return shown(max_sentences=2 * settings.top_k, budget_chars=2 * BUDGET_CHARS)
 
     answer = yield from generate(text, query, lang, passages, llm, settings, t0, wider=wider)
-    if not history:  # the system reads the length its question alone asks for
-        checked_length(text, answer, retriever, settings)
+    if not history:  # the system reads the length its question alone asks for, in the same passages
+        checked_length(text, answer, shown, settings)
     answer.timings = {**timings, **answer.timings}
     return answer
 
 
-def checked_length(question: str, answer: Answer, retriever: Retriever, settings: Settings) -> None:
+def checked_length(question: str, answer: Answer, shown: Callable[..., list[Passage]], settings: Settings) -> None:
     """A "how long?" answered with another length than the one the system reads (`_length`:
     the first sentence, in the order they are shown, that states one, in a passage about what
     the question names) gets the length read, citing its sentence. In the runs of
@@ -519,7 +519,7 @@ def checked_length(question: str, answer: Answer, retriever: Retriever, settings
     if answer.abstained or "duration" not in _leads_to(question):
         return
     said = set(durations(MARKER.sub("", answer.answer)))
-    read = _length(question, retriever, settings) if len(said) == 1 else None
+    read = _length(question, shown, settings) if len(said) == 1 else None
     if read and read[0] not in said:
         minutes, passage, start, end = read
         answer.answer, answer.citations = f"{figures(minutes)} [1].", [Citation.of(1, passage, start, end)]
@@ -543,14 +543,16 @@ def _focuser(
     return shown
 
 
-def _length(part: str, retriever: Retriever, settings: Settings) -> tuple[float, Passage, int, int] | None:
+def _length(
+    part: str, shown: Callable[..., list[Passage]], settings: Settings
+) -> tuple[float, Passage, int, int] | None:
     """The length `part` ("How long did the 3 July call last?") asks for, read from the
     first passage sentence, in the order they would be shown, that states exactly one, in a
     passage about what `part` names (`rag.citations.about`); None if the first one states
     several or none does (then in twice as many sentences, as a retry would show, then in
     ten times as many: an English question's length may rank below French sentences that
-    share its names). With the passage and the sentence's offsets in its document."""
-    shown = _focuser(part, part, None, retriever, settings, {})
+    share its names). `shown` is the `focus` of the hits retrieved for `part`. With the
+    passage and the sentence's offsets in its document."""
     for passages in (
         shown(max_sentences=settings.top_k),
         shown(max_sentences=2 * settings.top_k, budget_chars=2 * BUDGET_CHARS),
@@ -571,7 +573,8 @@ def _lengths(
 ) -> Answer | None:
     """A difference, total or comparison of two lengths, read by the system from the sentence
     that states each (cited), with no generation; None unless both are found, in two sentences."""
-    read = [r for r in (_length(part, retriever, settings) for part in split) if r]
+    shown = (_focuser(part, part, None, retriever, settings, {}) for part in split)
+    read = [r for r in (_length(part, focused, settings) for part, focused in zip(split, shown, strict=True)) if r]
     if len(read) < len(split) or len({(p.source, start) for _, p, start, _ in read}) < 2:
         return None
     values = [value for value, *_ in read]
