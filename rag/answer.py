@@ -38,7 +38,7 @@ from rag.lexical import analyze
 from rag.llm import LLM, Message, load_llm
 from rag.normalize import clock_times, dates, durations, fold, language, mentions_name, numbers, undated
 from rag.passages import BUDGET_CHARS, SentenceVectors, asked_kinds, focus
-from rag.polarity import evidence, is_yes_no, verdict
+from rag.polarity import asking, evidence, is_yes_no, verdict
 from rag.retrieval import Hit, Retriever
 from rag.safety import sanitize
 from rag.settings import Settings
@@ -337,7 +337,7 @@ def _leads_to(question: str) -> set[str]:
     """
     text = _LEAD_IN.sub("", question.strip())
     kinds = {"date"} if _WHEN_LAST.search(text) else set()
-    for part in (text, re.split(r"[.:;]\s+", text)[-1]):
+    for part in (text, asking(text)):
         while (parts := part.partition(","))[1] and parts[2].strip() and not _ASKING.match(parts[0]):
             part = parts[2]
         if not _WHERE_WHY.match(part):
