@@ -13,7 +13,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from rag import compound
@@ -365,8 +365,15 @@ def _one_edit(a: str, b: str) -> bool:
 
 
 _AUXILIARIES = frozenset({"ete", "etre", "avoir"})  # analyze("été être avoir"); not BM25 stop words ("été": summer)
-# Words that name nothing: "certain weapons" does not say which.
-_VAGUE = "certain certaine certains certaines some various several plusieurs quelques divers diverses"
+
+
+@lru_cache(maxsize=1)
+def _vague() -> frozenset[str]:
+    """Stems of words that name nothing: "certain weapons" does not say which."""
+    words = "certain certaine certains certaines some various several plusieurs quelques divers diverses"
+    return frozenset(analyze(words))
+
+
 _NONE = re.compile(r"\b(?:aucune?|nobody|none|nothing|rien)\b", re.I)  # "how many?" - "none"
 # "Trump or Biden?": the answer repeats a word of the question.
 _CHOICE = re.compile(r"\b(?:or|ou)\b(?!\s+(?:not|non|pas)\b)", re.I)
@@ -417,7 +424,7 @@ def off_kind(question: str, answer: str) -> bool:
     for words in (set(analyze(name)) for name in _FULL_NAME.findall(bare)):
         if named & words:  # "Donald Trump" adds nothing to a question naming Trump
             asked |= words
-    said = set(analyze(bare if "date" in kinds else undated(bare))) - _AUXILIARIES - set(analyze(_VAGUE))
+    said = set(analyze(bare if "date" in kinds else undated(bare))) - _AUXILIARIES - _vague()
     said = {w for w in said if w in asked or not any(_one_edit(w, a) for a in asked)}  # "met" for "meet"
     if "date" not in kinds:  # a date nobody asked for adds nothing: "... stopped delivering weapons on July 3rd"
         said = {w for w in said if w in asked or not any(len(a) >= 4 and w[:4] == a[:4] for a in asked)}
