@@ -269,7 +269,8 @@ def _miscounted(claim: Facts, passage: Facts) -> bool:
     for n in claim.numbers:
         words = {w for m, w in passage.counts if m == n}
         there = {_counted_kind().get(w) for w in words}
-        own = _counted_kinds(w for m, w in claim.counts if m == n)
+        said = {w for m, w in claim.counts if m == n}
+        own = _counted_kinds(said)
         if own == _PEOPLE:  # "Seven people were injured": what it says of them
             own = _counted_kinds(claim.words) & _PEOPLE or own
         wanted = own or claim.asked
@@ -277,7 +278,7 @@ def _miscounted(claim: Facts, passage: Facts) -> bool:
             continue  # not a count there, or a count of what is claimed
         # A count of something this glossary does not know ("deux sessions") backs a claim
         # that counts nothing it knows, or the same word, not "2 prisonniers".
-        if None not in there or (own and not words & {w for m, w in claim.counts if m == n}):
+        if None not in there or (own and not words & said):
             return True
     return False
 

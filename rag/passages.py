@@ -242,8 +242,9 @@ def _continuations(chosen: Sequence[_Sentence], scored: Sequence[_Sentence], hit
         chunk = hits[s.hit].chunk
         rest = chunk.text[s.end - chunk.start :]
         after = following.get((s.hit, s.end + len(rest) - len(rest.lstrip())))  # only whitespace between
-        closes = quote_end(chunk.text, s.end - chunk.start)
-        closing = next((o for o in scored if o.hit == s.hit and o.start <= chunk.start + closes < o.end), None)
+        closes = quote_end(chunk.text, s.end - chunk.start)  # -1: no quotation open after it
+        at = chunk.start + closes
+        closing = None if closes < 0 else next((o for o in scored if o.hit == s.hit and o.start <= at < o.end), None)
         for extra in (after if after is not None and _ANAPHOR.match(after.text) else None, closing):
             if extra and (extra.hit, extra.start) not in taken and len(extra.text) <= MAX_CONTINUATION_CHARS:
                 taken.add((extra.hit, extra.start))
