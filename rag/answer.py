@@ -484,8 +484,9 @@ def stream(
     settings = settings or Settings.from_env()
     t0 = time.perf_counter()
     text = clean_question(question, settings)
-    lang = language(text)
     retriever = _retriever(settings)
+    text = retriever.truecase(text)  # "when did trump call putin": its names, as names
+    lang = language(text)
     llm = load_llm(settings)
     how = None if history else compound.kind(text)
     answer = (yield from _compound(text, lang, how, retriever, llm, settings, t0)) if how else None

@@ -119,6 +119,10 @@ class Retriever:
             self._lexical, self._count = index, count
             return index
 
+    def truecase(self, question: str) -> str:
+        """`question` with the names the indexed chunks use capitalised (`LexicalIndex.truecase`)."""
+        return self.lexical().truecase(question)
+
     def query_vector(self, query: str) -> list[float]:
         """The query's embedding (the last one is cached: focusing passages reuses it)."""
         if self._last_query[0] != query:

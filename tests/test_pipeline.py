@@ -69,6 +69,13 @@ def test_reingest_is_incremental(fake_settings: Settings) -> None:
     assert 0 < report.embedded < report.chunks
 
 
+def test_a_question_typed_in_lowercase_reads_its_names(fake_settings: Settings) -> None:
+    ingest(settings=fake_settings)
+    answer = ask("avec quel pape poutine s'est-il entretenu par téléphone ?", settings=fake_settings)
+    assert answer.standalone_question == "avec quel pape Poutine s'est-il entretenu par téléphone ?"
+    assert not answer.abstained and "Léon XIV" in answer.answer
+
+
 def test_unanswerable_question_abstains_without_citations(fake_settings: Settings) -> None:
     ingest(settings=fake_settings)
     answer = ask("Quel temps fera-t-il demain à Marseille ?", settings=fake_settings)

@@ -159,6 +159,18 @@ def test_words_shared_across_languages_count_half(tmp_path: Path) -> None:
     assert CROSS_LINGUAL == 0.5
 
 
+def test_lowercase_names_in_a_question_are_capitalised_as_the_chunks_write_them(tmp_path: Path) -> None:
+    """Users type "putin" and "nato"; the checks that read names need them as names. Only words the
+    chunks capitalise mid-sentence count: "Mars" of a sentence written "le 18 mars" twice does not."""
+    texts = ["Donald Trump a appelé Vladimir Poutine le 18 mars.", "Selon l'OTAN, Mars 2 ; le 18 mars."]
+    LexicalIndex(["a", "b"], texts).save(tmp_path / "lexical")
+    loaded = LexicalIndex.load(tmp_path / "lexical")
+    assert loaded is not None and loaded.names == {"Trump", "Vladimir", "Poutine", "OTAN"}  # not "Donald", first
+    question = "did trump call putin in mars, and what did nato say?"
+    assert loaded.truecase(question) == "did Trump call Putin in mars, and what did Nato say?"
+    assert loaded.truecase("Did Trump call?") == "Did Trump call?"
+
+
 def test_squad_titles_become_metadata(tmp_path: Path) -> None:
     data = {"data": [{"title": "<i>Lyon</i>", "paragraphs": [{"context": "Lyon est une ville.", "qas": []}]}]}
     (tmp_path / "s.json").write_text(json.dumps(data), encoding="utf-8")
