@@ -69,6 +69,7 @@ _NOT_NAMES = {
     "une",
 }
 MAX_PER_SENTENCE = 2
+COGNATE_CHARS = 5  # as the lexical index's prefixes (rag.lexical.PREFIX_CHARS)
 PAIR = -2.0  # the number of "les deux hommes": backs "the two leaders", not "two aircraft"
 # Adjectives of nationality: names in English, lower case in French ("Ukrainian" ~ "ukrainien").
 _NATIONALITY = re.compile(r"\b[a-zà-ÿ]{3,}(?:i|é)?(?:en|ain|ais|ois)(?:ne|e)?s?\b")
@@ -388,6 +389,8 @@ def support(claim: Facts, passage: Facts, passage_text: str, *, across: bool = F
         return 0.0
     names_found = _names_in(claim, passage, passage_text)
     words_found = claim.words & passage.words
+    if across:  # cognates: "energy" and "énergie", "diplomatic" and "diplomatique"
+        words_found |= _cognates(claim.words - words_found, passage.words)
     required = claim.names - claim.restated or claim.names
     if required and len(names_found & required) * 2 < len(required):
         return 0.0
@@ -401,6 +404,16 @@ def support(claim: Facts, passage: Facts, passage_text: str, *, across: bool = F
     if claim.numeric:  # every number, duration and date of the claim is in the passage
         return 0.6 + 0.4 * soft
     return soft
+
+
+def _cognates(words: set[str], other: set[str]) -> set[str]:
+    """The `words` of five letters or more whose first five another language's `other` shares.
+
+    >>> sorted(_cognates({"energy", "research", "spatial"}, {"energi", "recherch", "spatial"}))
+    ['energy', 'spatial']
+    """
+    prefixes = {w[:COGNATE_CHARS] for w in other if len(w) >= COGNATE_CHARS}
+    return {w for w in words if len(w) >= COGNATE_CHARS and w[:COGNATE_CHARS] in prefixes}
 
 
 def _names_in(claim: Facts, passage: Facts, passage_text: str) -> set[str]:
@@ -471,8 +484,14 @@ def about(question: str, passages: Sequence[Passage]) -> bool:
     (False, True)
     >>> about("How many died in the Russian derailments?", [Passage(1, "b", 0, 9, "En Russie, 7 morts.", "", None, 1)])
     True
+    >>> frank = Passage(1, "a.txt", 0, 30, "Ouchakov a qualifié l'appel de « franc ».", "", None, 1.0)
+    >>> about("Combien a duré l'appel que le Kremlin a dit « franc » ?", [frank]), about("Le Kremlin ?", [frank])
+    (True, False)
     """
     asked = facts_of(question, claim=True)
+    quoted = [set(analyze(m.group(1))) for m in _QUOTED.finditer(question)]
+    if any(words and any(words <= set(analyze(p.text)) for p in passages) for words in quoted):
+        return True  # the words it quotes: "la conversation que le Kremlin a qualifiée de « franche »"
     years = _years(question)
     if years and not any(years & _years(f"{p.text} {p.title} {p.date or ''}") for p in passages):
         return False  # "Who won the 2024 election?" answered from a passage that never says 2024
@@ -485,6 +504,9 @@ def about(question: str, passages: Sequence[Passage]) -> bool:
             for p in passages
         )
     return any(_holds(asked, p) for p in passages)
+
+
+_QUOTED = re.compile(r"[«“\"]\s*([^»”\"]+?)\s*[»”\"]")  # what a question quotes from an article
 
 
 def _years(text: str) -> set[int]:
