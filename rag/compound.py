@@ -75,6 +75,12 @@ _SHAPES = [
         r"|sépar(?:ai|è)ent |y a-t-il (?:eu )?)?(?:entre )?"
         r"(?P<x>.+?) et (?P<y>(?:l['’]|le |la |les |un |une |celui |celle |leur |son |sa |ses |ce |cet |cette ).+?)"
         r"\s*\?*\s*$", re.I)),
+    ("between", re.compile(  # "combien de jours séparent X de la seconde ?", "... de celui du 4 juin ?"
+        r"^\s*combien (?P<span>d['’]années|de jours) (?:séparent|sépar(?:ai|è)ent) (?P<x>.+?),?"
+        r" de (?P<y>(?:l['’]|la |les |celui |celle |ceux |celles ).+?)\s*\?*\s*$", re.I)),
+    ("between", re.compile(  # "... séparent le premier cycle du second ?"
+        r"^\s*combien (?P<span>d['’]années|de jours) (?:séparent|sépar(?:ai|è)ent) (?P<x>.+?),?"
+        r" du (?P<y_le>[^\W\d].*?)\s*\?*\s*$", re.I)),
     ("between", re.compile(
         r"^\s*how many (?P<span>years|days) (?:passed |elapsed |went by |were there |separated? |lay |lie )?"
         r"(?:between )?(?P<x>.+?) (?:and|from) (?P<y>(?:the |a |an |that |their |his |her |its |this ).+?)"
@@ -143,9 +149,14 @@ def kind(question: str) -> str | None:
 def _shape(question: str) -> tuple[str, re.Match[str]] | None:
     for how, pattern in _SHAPES:
         m = pattern.search(question)
-        if m and not durations(m["y"]):  # "longer than an hour": one length, asked as one question
+        if m and not durations(_second(m)):  # "longer than an hour": one length, asked as one question
             return how, m
     return None
+
+
+def _second(m: re.Match[str]) -> str:
+    """The second thing a shape names: "du second" is "le second"."""
+    return f"le {m['y_le']}" if m.groupdict().get("y_le") else m["y"]
 
 
 def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
@@ -165,6 +176,10 @@ def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
     'On what date did the second round of talks take place?'
     >>> rule_parts("Combien de jours entre le premier et le deuxième cycle de pourparlers à Istanbul ?", "fr")[0][0]
     'À quelle date a eu lieu le premier cycle de pourparlers à Istanbul ?'
+    >>> rule_parts("Combien de jours séparent la première session d'Istanbul, en mai, de la seconde ?", "fr")[0][1]
+    "À quelle date a eu lieu la seconde session d'Istanbul ?"
+    >>> rule_parts("Combien de jours séparent le premier cycle de pourparlers du second ?", "fr")[0][1]
+    'À quelle date a eu lieu le second cycle de pourparlers ?'
     >>> rule_parts("Combien de jours après l'attaque Trump et Poutine se sont-ils parlé ?", "fr")[0]
     ["À quelle date a eu lieu l'attaque ?", "À quelle date après l'attaque Trump et Poutine se sont-ils parlé ?"]
     >>> rule_parts("How many days passed between the call of May 19 and their call in July?", "en")[0][1]
@@ -181,7 +196,7 @@ def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
         end = "?" if lang == "en" else " ?"
         return [f"{pre}{over['prep']} {over[side]}{end}" for side in ("a", "b")], "count", True
     how, m = shape
-    x, y = (m.groupdict().get("x2") or m["x"]).strip(), m["y"].strip()
+    x, y = (m.groupdict().get("x2") or m["x"]).strip(" ,"), _second(m).strip()
     span = m.groupdict().get("span")  # the years or days between or after two events, else two lengths
     unit = ("days" if span.lower().endswith(("jours", "days")) else "years") if span else "minutes"
     if how == "after":  # "How many years after X did Putin claim Y?": Y is a clause
@@ -296,7 +311,8 @@ def _other_one(x: str, other: re.Match[str], lang: str) -> str:
     head = _head(x, lang).split()[-1].removeprefix("l'")
     m = re.search(rf"\b{re.escape(head)}\b", x)
     which = other["which"] or other["quel"]
-    return f"{(other['en'] or other['fr']).lower()} {which} {head}{x[m.end() :] if m else ''}"
+    tail = x[m.end() :].split(",")[0] if m else ""  # not ", en mai": that is when the first one was
+    return f"{(other['en'] or other['fr']).lower()} {which} {head}{tail}"
 
 
 def _lowered(side: str) -> str:
