@@ -229,7 +229,8 @@ _COUNTED_WORDS = {
     "child": "enfant enfants child children",
     "person": "personne personnes people person persons",
     "aircraft": "avion avions bombardier bombardiers aircraft",
-    "call": "appel appels entretien entretiens conversation conversations discussion discussions call calls",
+    "call": "appel appels entretien entretiens conversation conversations discussion discussions call calls "
+    "échange échanges exchange exchanges",  # "le sixième échange téléphonique"
     "train": "train trains",
     "missile": "missile missiles",
 }
@@ -285,7 +286,9 @@ def _miscounted(claim: Facts, passage: Facts) -> bool:
 
 
 _COUNT_ASKED = re.compile(
-    r"\b(?:combien (?:de\s+|d['’]\s*)|how many\s+)(?P<words>\w+(?: \w+){0,2})|\bhow often\b", re.I
+    r"\b(?:combien (?:de\s+|d['’]\s*)|how many\s+|(?:which|what) number\s+)(?P<words>\w+(?: \w+){0,2})"
+    r"|\bhow often\b|\b(?:le |la )?(?:combienti|quanti)[eè]me\b",
+    re.I,
 )
 _TIMES = {"fois", "times"}  # "combien de fois", "how many times": a count of anything
 
@@ -339,6 +342,10 @@ def stated_count(question: str, passages: Sequence[Passage]) -> tuple[float, Pas
     6.0
     >>> stated_count("How many phone calls had Putin and Trump had?", [p])[0], stated_count("Combien de morts ?", [p])
     (6.0, None)
+    >>> stated_count("Which number call was it for Putin and Trump?", [p])[0]
+    6.0
+    >>> stated_count("C'était le combientième appel entre Poutine et Trump ?", [p])[0]
+    6.0
     >>> crash = "Trois trains ont déraillé, avec un bilan de sept morts et 113 blessés."
     >>> q = Passage(1, "b.txt", 0, len(crash), crash, "", "2025-06-04", 1.0)
     >>> stated_count("Et ces déraillements ont fait combien de morts ?", [q])[0]
