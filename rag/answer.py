@@ -755,7 +755,7 @@ def generate(
         answer.retried = True
     if proof is not None and yes is not None and (not is_refusal(raw) or decided):
         settle(answer, raw, yes, proof)
-    counted = stated_count(question, passages) if answer.abstained and yes is None else None
+    counted = stated_count(question, passages, query=query) if answer.abstained and yes is None else None
     if counted and not compound.kind(question):  # a total's one count is no answer to it
         count_from_passage(answer, *counted)
     timings["generation_s"] = time.perf_counter() - t2

@@ -326,15 +326,19 @@ def _filler() -> frozenset[str]:
     return frozenset(analyze(f"{words} fois times"))
 
 
-def stated_count(question: str, passages: Sequence[Passage]) -> tuple[float, Passage, int, int] | None:
+def stated_count(
+    question: str, passages: Sequence[Passage], *, query: str = ""
+) -> tuple[float, Passage, int, int] | None:
     """The count the passages state, for a question asking how many: the one number of a
     sentence that counts what the question counts ("sept morts et 113 blessés": 7, for
     "combien de morts ?"), or a rank ("cet appel est la sixième discussion téléphonique
     depuis son retour" says there had been six, for "combien de fois se sont-ils parlé ?" or
     "how many calls had they had?": a rank of 2 or more, of what the question counts, anything
     for "combien de fois"). The first such sentence, in a passage about the question, that
-    shares a word with it beyond what it counts and light verbs ("fait", "had"); with the
-    passage and the sentence's offsets in its document.
+    shares a word with it (or with `query`, a follow-up with the turn it follows) beyond what
+    it counts and light verbs ("fait", "had"), a cognate counting across languages; with the
+    passage and the sentence's offsets in its document. "People" counts people only when
+    the question counts nothing more precise ("how many people were injured": the injured).
 
     >>> sixth = "Qualifié de franc, cet appel est la sixième discussion entre Poutine et Trump depuis son retour."
     >>> p = Passage(1, "a.txt", 0, len(sixth), sixth, "", "2025-07-03", 1.0)
@@ -350,6 +354,10 @@ def stated_count(question: str, passages: Sequence[Passage]) -> tuple[float, Pas
     >>> q = Passage(1, "b.txt", 0, len(crash), crash, "", "2025-06-04", 1.0)
     >>> stated_count("Et ces déraillements ont fait combien de morts ?", [q])[0]
     7.0
+    >>> stated_count("How many people were injured in the derailments?", [q])[0]
+    113.0
+    >>> stated_count("And how many injured?", [q], query="And how many injured? (How many died in the derailments?)")[0]
+    113.0
     >>> stated_count("Combien de morts ?", [q])  # a sentence that shares nothing else with the question
 
     """
@@ -357,15 +365,18 @@ def stated_count(question: str, passages: Sequence[Passage]) -> tuple[float, Pas
     if asked is None:
         return None
     words = [] if asked[:1] and asked[0].lower() in _TIMES else analyze(" ".join(asked))
-    noun = next((w for w in words if w in _counted_kind()), words[0] if words else None)  # "phone calls": calls
+    kinds = [w for w in words if w in _counted_kind()]
+    precise = [w for w in kinds if _counted_kind()[w] != "person"]  # "people were injured": injured
+    noun = next(iter(precise + kinds), words[0] if words else None)  # "phone calls": calls
     wanted = {noun} | _counted_kinds([noun]) if noun else None  # None: "how many times"
-    topic = set(analyze(question)) - {noun} - _filler()  # "déraillements" of "ont fait combien de morts ?"
+    topic = set(analyze(f"{question} {query}")) - {noun} - _filler()  # "déraillements" of "ont fait combien de morts ?"
     for p in passages:
         if not about(question, [p]):
             continue
         for s, e in sentence_spans(p.text):
             sentence = p.text[s:e]
-            if not topic & set(analyze(sentence)):
+            said = set(analyze(sentence))
+            if not topic & said and not _cognates(topic, said):
                 continue
             direct = {n for n, w in facts_of(sentence).counts if wanted and _counted_kinds(analyze(w)) & wanted}
             if len(direct) == 1:
