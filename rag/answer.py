@@ -42,7 +42,7 @@ from rag.polarity import asking, evidence, is_yes_no, verdict
 from rag.retrieval import Hit, Retriever
 from rag.safety import sanitize
 from rag.settings import Settings
-from rag.weekdays import MONTHS_EN, MONTHS_FR, annotate, undoubled
+from rag.weekdays import MONTHS_EN, MONTHS_FR, annotate, capitalised, undoubled
 
 History = Sequence[dict[str, str] | tuple[str, str]]
 
@@ -485,7 +485,10 @@ def stream(
     t0 = time.perf_counter()
     text = clean_question(question, settings)
     retriever = _retriever(settings)
-    text = retriever.truecase(text)  # "when did trump call putin": its names, as names
+    text = _cased(text, retriever)
+    if history:
+        turns = _history_messages(history)
+        history = [{**m, "content": _cased(m["content"], retriever)} if m["role"] == "user" else m for m in turns]
     lang = language(text)
     llm = load_llm(settings)
     how = None if history else compound.kind(text)
@@ -493,6 +496,12 @@ def stream(
     if answer is None:
         answer = yield from _single(text, lang, history, retriever, llm, settings, t0)
     yield answer
+
+
+def _cased(text: str, retriever: Retriever) -> str:
+    """`text` with capitals on the names the articles use and on English weekdays and months:
+    "when did trump call putin on friday" reads as "when did Trump call Putin on Friday"."""
+    return capitalised(retriever.truecase(text))
 
 
 def _single(

@@ -142,21 +142,24 @@ class LexicalIndex:
         """`question` with a capital on each lowercase word that the chunks write as a name, in
         any spelling (`rag.normalize.name_key`: putin, Poutine; nato, OTAN): names tell what a
         question is about, and users often type none. A word of four letters or fewer must be
-        spelled as the name: "many" is not "Moyen" (-Orient).
+        spelled as the name: "many" is not "Moyen" (-Orient); so must a word joined to another
+        by a hyphen: "russo-ukrainiens" is not "Russie".
 
         >>> index = LexicalIndex(["a"], ["Donald Trump a appelé Vladimir Poutine, selon Kyiv et l'OTAN (Moyen-Orient)"])
-        >>> index.truecase("did trump call putin? how many times? kyiv? nato?")
-        'did Trump call Putin? how many times? Kyiv? Nato?'
+        >>> index.truecase("did trump call putin? how many times? kyiv? nato? the trump-putin call?")
+        'did Trump call Putin? how many times? Kyiv? Nato? the Trump-putin call?'
         """
         if self._known is None:
             keys = {name_key(name) for name in self.names}
             self._known = ({key for key in keys if len(key) >= 4}, {fold(name) for name in self.names})
 
         def capital(m: re.Match[str]) -> str:
-            word = m.group()
+            word, text = m.group(), m.string
             if not word.islower() or _fold(word) in STOP_WORDS:
                 return word
-            named = name_key(word) in self._known[0] or fold(word) in self._known[1]  # type: ignore[index]
+            keys, spelled = self._known  # type: ignore[misc]
+            compound = text[m.end() : m.end() + 1] == "-" or text[max(m.start() - 1, 0) : m.start()] == "-"
+            named = fold(word) in spelled or (name_key(word) in keys and not compound)  # not "russo-ukrainiens"
             return word[0].upper() + word[1:] if named else word
 
         return _WORD.sub(capital, question)

@@ -100,6 +100,22 @@ _ENGLISH_NAMES = dict(zip(WEEKDAYS_EN + MONTHS_EN, WEEKDAYS_FR + MONTHS_FR, stri
 _ENGLISH = re.compile(r"\b(" + "|".join(_ENGLISH_NAMES) + r")\b")
 
 
+# English weekday and month names typed in lowercase; "may", "march" and "august" only next to a day.
+_LOWER_CALENDAR = re.compile(
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|april|june|july|september"
+    r"|october|november|december|(?:may|march|august)(?=\s+\d)|(?<=\d\s)(?:may|march|august))\b"
+)
+
+
+def capitalised(text: str) -> str:
+    """English weekday and month names capitalised, as `in_french` and the date reader expect them.
+
+    >>> capitalised("did the friday talks on may 16 end? it may. 3 june, march 18, the march")
+    'did the Friday talks on May 16 end? it may. 3 June, March 18, the march'
+    """
+    return _LOWER_CALENDAR.sub(lambda m: m.group().capitalize(), text)
+
+
 def in_french(text: str) -> str:
     """English weekday and month names (capitalised, as English writes them) in French, so
     that an English question shares them with French passages.

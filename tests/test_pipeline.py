@@ -74,6 +74,12 @@ def test_a_question_typed_in_lowercase_reads_its_names(fake_settings: Settings) 
     answer = ask("avec quel pape poutine s'est-il entretenu par téléphone ?", settings=fake_settings)
     assert answer.standalone_question == "avec quel pape Poutine s'est-il entretenu par téléphone ?"
     assert not answer.abstained and "Léon XIV" in answer.answer
+    history = [
+        {"role": "user", "content": "when did putin speak with trump on wednesday?"},
+        {"role": "assistant", "content": "On 4 June."},
+    ]
+    follow_up = ask("and with the pope?", history=history, settings=fake_settings)
+    assert "when did Putin speak with Trump on Wednesday?" in follow_up.standalone_question
 
 
 def test_unanswerable_question_abstains_without_citations(fake_settings: Settings) -> None:
