@@ -28,6 +28,7 @@ from rag.citations import (
     concerns,
     counts_other,
     facts_of,
+    given_by_title,
     restates,
     stated_count,
     with_markers,
@@ -379,9 +380,10 @@ _NONE = re.compile(r"\b(?:aucune?|nobody|none|nothing|rien)\b", re.I)  # "how ma
 _CHOICE = re.compile(r"\b(?:or|ou)\b(?!\s+(?:not|non|pas)\b)", re.I)
 
 
-def off_kind(question: str, answer: str) -> bool:
+def off_kind(question: str, answer: str, *, given: str = "") -> bool:
     """True when `answer` restates `question` instead of answering it: it has no word the
-    question lacks (a name's other words and a near spelling aside), or the question asks
+    question lacks (a name's other words, a near spelling and the names in `given`, those the
+    question designates by their title, aside), or the question asks
     how long, when, what time or how many and it gives no duration, date, time of day or
     number beyond those the question states, or it counts other things than those asked.
 
@@ -409,6 +411,8 @@ def off_kind(question: str, answer: str) -> bool:
     True
     >>> off_kind("Sur quel réseau social a-t-il écrit ?", "Il a écrit sur le réseau Truth Social [1].")
     False
+    >>> off_kind("Le secrétaire d'État a appelé quelqu'un. À qui ?", "Marco Rubio [1]", given="Marco Rubio")
+    True
     >>> question = "Qu'est-ce que les drones ont détruit sur les aérodromes ?"
     >>> off_kind(question, "Les aérodromes ont été détruits par les drones [1]")
     True
@@ -419,8 +423,8 @@ def off_kind(question: str, answer: str) -> bool:
         return False
     answer = unlabelled(answer)  # a copied "(article of 17 May)" is no answer
     kinds = _leads_to(question) & {"duration", "date", "number", "time"}
-    bare, asked = MARKER.sub("", answer), set(analyze(question))
-    named = set(analyze(" ".join(_CAPITALISED.findall(question))))  # "Trump"; not "réseau social"
+    bare, asked = MARKER.sub("", answer), set(analyze(f"{question} {given}"))
+    named = set(analyze(" ".join(_CAPITALISED.findall(f"{question} {given}"))))  # "Trump"; not "réseau social"
     for words in (set(analyze(name)) for name in _FULL_NAME.findall(bare)):
         if named & words:  # "Donald Trump" adds nothing to a question naming Trump
             asked |= words
@@ -797,7 +801,7 @@ def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Pa
         passages=list(passages),
         raw_answer=raw,
     )
-    if not is_refusal(safe) and not off_kind(question, safe):
+    if not is_refusal(safe) and not off_kind(question, safe, given=" ".join(given_by_title(question, passages))):
         asked = f"{question} {query}"
         spare = not (_leads_to(question) | _leads_to(query)) & {"date", "time"}  # not "où ... quand il a dit"
         text, citations, result.unsupported = attribute(safe, passages, question=asked, spare_dates=spare)

@@ -527,6 +527,91 @@ def about(question: str, passages: Sequence[Passage]) -> bool:
 _QUOTED = re.compile(r"[«“\"]\s*([^»”\"]+?)\s*[»”\"]")  # what a question quotes from an article
 
 
+# Who holds which title: "le secrétaire d'État américain, Marco Rubio", "Mikhaïl Goudkov,
+# commandant adjoint de la marine russe", and in answers "Lavrov est le chef de la diplomatie".
+_CAP = r"[A-ZÀ-ÖØ-Þ][\w’'-]+"
+_FULL_NAME_ = rf"{_CAP}(?:[ \t]+{_CAP})+"
+_TITLE_WORD = rf"(?:[a-zà-ÿ][\w’'-]*|d['’]{_CAP}|(?:de la|du|des) {_CAP})"  # "d'État", "de la Défense"
+_TITLE = rf"{_TITLE_WORD}(?:\s+{_TITLE_WORD}){{0,5}}?"
+_LOWER_TITLE = r"[a-zà-ÿ][\w’'-]*(?:\s+[a-zà-ÿ][\w’'-]*){0,6}?"
+_TITLES = [
+    re.compile(rf"\b(?:[Ll]e|[Ll]a|[Ll]['’]|[Ss]on|[Ss]a)\s+(?P<title>{_TITLE}),?\s+(?P<name>{_FULL_NAME_})"),
+    re.compile(rf"(?P<name>{_FULL_NAME_}),\s+(?:le |la |l['’])?(?P<title>{_LOWER_TITLE})\s*[,.;]"),
+    re.compile(
+        rf"(?P<name>{_FULL_NAME_})\s+(?:est|était|is|was|occupe (?:la fonction|le poste) d[e'’]\s*)\s*"
+        rf"(?:le |la |l['’]|the |an? )?(?P<title>{_TITLE})\s*(?:[,.;\[]|$)"
+    ),
+]
+_LINKS = frozenset("de du des la le les l à au aux entre sur son sa ses et en avec par pour lors dans".split())
+
+
+def titles(text: str) -> set[tuple[str, str]]:
+    """The (title, name key) pairs `text` states by apposition or with "est".
+
+    >>> text = "Le secrétaire d'État américain, Marco Rubio, a appelé le chef de la diplomatie russe Sergueï Lavrov."
+    >>> sorted(titles(text))
+    [('chef de la diplomatie russe', 'sarga lavrav'), ("secretaire d'etat americain", 'marka raba')]
+    >>> titles("Sergueï Lavrov occupe la fonction de secrétaire d'État américain [1].")
+    {("secretaire d'etat americain", 'sarga lavrav')}
+    >>> titles("Dans la journée de mercredi Vladimir Poutine a parlé.")  # "journée de mercredi" is no title
+    set()
+    """
+    pairs = set()
+    for pattern in _TITLES:
+        for m in pattern.finditer(text):
+            title = fold(m["title"])
+            if title.split()[-1] not in _LINKS and not dates(title):
+                pairs.add((title, name_key(m["name"])))
+    return pairs
+
+
+def miscast(claim: str, passage: str) -> bool:
+    """True when `claim` gives someone a title that `passage` gives to someone else only.
+
+    >>> passage = "Le secrétaire d'État américain, Marco Rubio, a appelé le chef de la diplomatie russe Sergueï Lavrov."
+    >>> miscast("Sergueï Lavrov occupe la fonction de secrétaire d'État américain.", passage)
+    True
+    >>> miscast("Sergueï Lavrov est le chef de la diplomatie russe.", passage)
+    False
+    """
+    held = titles(passage)
+    return any(
+        any(title == other and name != holder for other, holder in held) and (title, name) not in held
+        for title, name in titles(claim)
+    )
+
+
+def given_by_title(question: str, passages: Sequence[Passage]) -> set[str]:
+    """The names of those `question` designates by a title the passages give them ("le
+    secrétaire d'État américain": Marco Rubio), unless it asks who holds it ("Qui est ...?").
+
+    >>> p = Passage(1, "a.txt", 0, 9, "Le secrétaire d'État américain, Marco Rubio, a appelé Lavrov.", "", None, 1.0)
+    >>> given_by_title("Le secrétaire d'État américain a appelé quelqu'un. À qui ?", [p])
+    {'Marco Rubio'}
+    >>> given_by_title("Qui est le secrétaire d'État américain ?", [p]), given_by_title("Quel secrétaire d'État ?", [p])
+    (set(), set())
+    """
+    asked = f" {fold(question)}"
+    if _WHO_IS.match(question) or _NAME_ASKED.search(asked):
+        return set()
+    named: dict[str, str] = {}
+    for p in passages:
+        for pattern in _TITLES:
+            for m in pattern.finditer(p.text):
+                named.setdefault(fold(m["title"]), m["name"])
+    given = set()
+    for title, name in named.items():
+        at = asked.find(f" {title}")
+        if at >= 0 and title.split()[-1] not in _LINKS and not _WHICH_ONE.search(asked[:at]):
+            given.add(name)
+    return given
+
+
+_WHO_IS = re.compile(r"^\W*(?:qui|who)\s+(?:est|était|etait|is|was)\b", re.I)
+_NAME_ASKED = re.compile(r"s'appel|\bnom\b|\bnamed?\b|\bcalled\b")  # "Comment s'appelle le commandant ...?"
+_WHICH_ONE = re.compile(r"\b(?:quel(?:le)?s?|lequel|laquelle|which|what)(?:\s+\S+){0,2}\s*$")  # "Sur quel réseau"
+
+
 def _years(text: str) -> set[int]:
     return {m.year for m in dates(text) if m.year}
 
@@ -592,12 +677,14 @@ def attribute(
     with `spare_dates` (the question does not ask when), a sentence that only a date of
     its own keeps unbacked loses that date instead ("tué à Korenevo le 3 juillet" when no
     passage dates the death).
-    Facts the `question` itself states are not asked of the passages.
+    Facts the `question` itself states are not asked of the passages. A sentence giving
+    someone a title that the passages give to someone else only is dropped (`miscast`).
     """
     given = facts_of(question) if question else Facts()
     pfacts = [passage_facts(p) for p in passages]
     langs = [language(p.text) for p in passages]
     known_names = _mid_sentence_names(p.text for p in passages)
+    everything = "\n".join(p.text for p in passages)
     numbers_seen: dict[tuple[str, int, int], int] = {}
     citations: list[Citation] = []
     out: list[str] = []
@@ -606,6 +693,9 @@ def attribute(
     for i, sentence in enumerate(sentences):
         bare = MARKER.sub("", sentence).strip()
         if not re.search(r"\w", bare):  # a marker left after a closing quote: « ... russe." [1]. »
+            continue
+        if miscast(bare, everything):  # "Lavrov occupe la fonction de secrétaire d'État" (Rubio's)
+            unsupported += 1
             continue
         named = _named(sentence, sentences[i + 1] if i + 1 < len(sentences) else "")
         claim, chosen = _backing(bare, given, pfacts, passages, langs, known_names, named, threshold)
