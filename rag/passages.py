@@ -224,7 +224,7 @@ def _scored(
         fits = any(_answers(kind, annotate(s.text, hits[s.hit].chunk.date)) for kind in kinds)
         score = d + LEXICAL_WEIGHT * overlap + RANK_WEIGHT * hits[s.hit].score + TYPE_WEIGHT * fits
         score -= DATE_WEIGHT * (hits[s.hit].chunk.source in elsewhere)
-        months = _months(s.text)
+        months = _months(annotate(s.text, hits[s.hit].chunk.date))  # "lundi" of an article of June: June
         score -= MONTH_WEIGHT * bool(asked_months and months and not months & asked_months)
         scored.append(_Sentence(s.hit, s.start, s.end, s.text, score))
     return scored
