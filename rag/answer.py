@@ -38,7 +38,7 @@ from rag.glosses import figures, gloss, unglossed
 from rag.lexical import analyze
 from rag.llm import LLM, Message, load_llm
 from rag.normalize import clock_times, dates, durations, fold, language, mentions_name, numbers, undated
-from rag.passages import BUDGET_CHARS, SentenceVectors, asked_kinds, focus
+from rag.passages import BUDGET_CHARS, SentenceVectors, asked_kinds, asked_months, focus
 from rag.polarity import asking, evidence, is_yes_no, verdict
 from rag.retrieval import Hit, Retriever
 from rag.safety import sanitize
@@ -411,6 +411,8 @@ def off_kind(question: str, answer: str, *, given: str = "") -> bool:
     True
     >>> off_kind("Sur quel réseau social a-t-il écrit ?", "Il a écrit sur le réseau Truth Social [1].")
     False
+    >>> off_kind("Quand a eu lieu la session de mai ?", "Le 2 juin [1]."), off_kind("Quand, avant mai ?", "Le 2 avril")
+    (True, False)
     >>> off_kind("Le secrétaire d'État a appelé quelqu'un. À qui ?", "Marco Rubio [1]", given="Marco Rubio")
     True
     >>> question = "Qu'est-ce que les drones ont détruit sur les aérodromes ?"
@@ -432,6 +434,10 @@ def off_kind(question: str, answer: str, *, given: str = "") -> bool:
     said = {w for w in said if w in asked or not any(_one_edit(w, a) for a in asked)}  # "met" for "meet"
     if "date" not in kinds:  # a date nobody asked for adds nothing: "... stopped delivering weapons on July 3rd"
         said = {w for w in said if w in asked or not any(len(a) >= 4 and w[:4] == a[:4] for a in asked)}
+    if "date" in kinds and (months := asked_months(question)):  # "la session de mai ?" - "le 2 juin"
+        said_months = {d.month for d in dates(bare) if d.month}
+        if said_months and not said_months & months:
+            return True
     chose = _CHOICE.search(question) and not _CHOICE.search(bare)  # "Trump or Biden?" - "Trump"
     if said and said <= asked and not chose:
         return True  # every word of it is the question's: 'Ukraine named its operation "Ukraine"'

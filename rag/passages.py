@@ -214,7 +214,7 @@ def _scored(
     kinds = asked_kinds(query)
     dated_by = dated_by or query
     asked_days = _days(dated_by)
-    asked_months = set() if _RELATIVE.search(dated_by) else _months(dated_by)  # "the call before 19 May": another month
+    months_asked = asked_months(dated_by)
     elsewhere = _off_date(hits, asked_days)
     lang = language(query)
     share = [CROSS_LINGUAL if language(h.chunk.text) != lang else 1.0 for h in hits]
@@ -225,7 +225,7 @@ def _scored(
         score = d + LEXICAL_WEIGHT * overlap + RANK_WEIGHT * hits[s.hit].score + TYPE_WEIGHT * fits
         score -= DATE_WEIGHT * (hits[s.hit].chunk.source in elsewhere)
         months = _months(annotate(s.text, hits[s.hit].chunk.date))  # "lundi" of an article of June: June
-        score -= MONTH_WEIGHT * bool(asked_months and months and not months & asked_months)
+        score -= MONTH_WEIGHT * bool(months_asked and months and not months & months_asked)
         scored.append(_Sentence(s.hit, s.start, s.end, s.text, score))
     return scored
 
@@ -301,6 +301,16 @@ def _days(text: str, date: str | None = None) -> set[tuple[int, int]]:
 def _months(text: str) -> set[int]:
     """The months `text` names, alone or in a date ("de juin", "le 18 mars")."""
     return {m.month for m in dates(text) if m.month}
+
+
+def asked_months(question: str) -> set[int]:
+    """The months `question` names as those of what it asks about; none when it asks about
+    another time than the one it names ("the call before 19 May").
+
+    >>> asked_months("La première session, en mai ?"), asked_months("Et avant celle de mai ?")
+    ({5}, set())
+    """
+    return set() if _RELATIVE.search(question) else _months(question)
 
 
 def _off_date(hits: Sequence[Hit], asked: set[tuple[int, int]]) -> set[str]:
