@@ -18,7 +18,7 @@ import shutil
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,6 @@ class LexicalIndex:
         self._prefixes: dict[str, list[int]] | None = None
         self._other: dict[str, frozenset[str]] = {}
         self.names = names_used(texts)
-        self._known: tuple[set[str], set[str]] | None = None
         self._bm25 = bm25s.BM25(k1=PARAMS["k1"], b=PARAMS["b"])
         if self.ids:
             self._bm25.index([analyze(t) or [""] for t in texts], show_progress=False)
@@ -141,28 +140,31 @@ class LexicalIndex:
     def truecase(self, question: str) -> str:
         """`question` with a capital on each lowercase word that the chunks write as a name, in
         any spelling (`rag.normalize.name_key`: putin, Poutine; nato, OTAN): names tell what a
-        question is about, and users often type none. A word of four letters or fewer must be
-        spelled as the name: "many" is not "Moyen" (-Orient); so must a word joined to another
-        by a hyphen: "russo-ukrainiens" is not "Russie".
+        question is about, and users often type none. A word whose key is shorter than four
+        letters must be spelled as the name: "many" is not "Moyen" (-Orient); so must a word
+        joined to another by a hyphen: "russo-ukrainiens" is not "Russie".
 
         >>> index = LexicalIndex(["a"], ["Donald Trump a appelé Vladimir Poutine, selon Kyiv et l'OTAN (Moyen-Orient)"])
         >>> index.truecase("did trump call putin? how many times? kyiv? nato? the trump-putin call?")
         'did Trump call Putin? how many times? Kyiv? Nato? the Trump-putin call?'
         """
-        if self._known is None:
-            keys = {name_key(name) for name in self.names}
-            self._known = ({key for key in keys if len(key) >= 4}, {fold(name) for name in self.names})
+        keys, spelled = self._spellings
 
         def capital(m: re.Match[str]) -> str:
             word, text = m.group(), m.string
             if not word.islower() or _fold(word) in STOP_WORDS:
                 return word
-            keys, spelled = self._known  # type: ignore[misc]
             compound = text[m.end() : m.end() + 1] == "-" or text[max(m.start() - 1, 0) : m.start()] == "-"
             named = fold(word) in spelled or (name_key(word) in keys and not compound)  # not "russo-ukrainiens"
             return word[0].upper() + word[1:] if named else word
 
         return _WORD.sub(capital, question)
+
+    @cached_property
+    def _spellings(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The names' keys of four letters or more, and the names folded."""
+        keys = {name_key(name) for name in self.names}
+        return frozenset(key for key in keys if len(key) >= 4), frozenset(fold(name) for name in self.names)
 
     def written_in_other_language(self, query: str) -> frozenset[str]:
         """The ids of the chunks not written in `query`'s language, whose words it can share
@@ -240,7 +242,7 @@ class LexicalIndex:
             index = cls.__new__(cls)
             index.ids, index.digest, index._prefixes = list(state["ids"]), str(state["digest"]), None
             index.languages, index._other = [str(lang) for lang in state["languages"]], {}
-            index.names, index._known = frozenset(str(name) for name in state["names"]), None
+            index.names = frozenset(str(name) for name in state["names"])
             index._bm25 = bm25s.BM25.load(str(directory), show_progress=False) if index.ids else bm25s.BM25()
             return index
         except (OSError, ValueError, KeyError):
