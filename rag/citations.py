@@ -529,16 +529,16 @@ _QUOTED = re.compile(r"[«“\"]\s*([^»”\"]+?)\s*[»”\"]")  # what a questi
 
 # Who holds which title: "le secrétaire d'État américain, Marco Rubio", "Mikhaïl Goudkov,
 # commandant adjoint de la marine russe", and in answers "Lavrov est le chef de la diplomatie".
-_CAP = r"[A-ZÀ-ÖØ-Þ][\w’'-]+"
-_FULL_NAME_ = rf"{_CAP}(?:[ \t]+{_CAP})+"
-_TITLE_WORD = rf"(?:[a-zà-ÿ][\w’'-]*|d['’]{_CAP}|(?:de la|du|des) {_CAP})"  # "d'État", "de la Défense"
+_UPPER = r"[A-ZÀ-ÖØ-Þ][\w’'-]+"
+_HOLDER = rf"{_UPPER}(?:[ \t]+{_UPPER})+"
+_TITLE_WORD = rf"(?:[a-zà-ÿ][\w’'-]*|d['’]{_UPPER}|(?:de la|du|des) {_UPPER})"  # "d'État", "de la Défense"
 _TITLE = rf"{_TITLE_WORD}(?:\s+{_TITLE_WORD}){{0,5}}?"
 _LOWER_TITLE = r"[a-zà-ÿ][\w’'-]*(?:\s+[a-zà-ÿ][\w’'-]*){0,6}?"
 _TITLES = [
-    re.compile(rf"\b(?:[Ll]e|[Ll]a|[Ll]['’]|[Ss]on|[Ss]a)\s+(?P<title>{_TITLE}),?\s+(?P<name>{_FULL_NAME_})"),
-    re.compile(rf"(?P<name>{_FULL_NAME_}),\s+(?:le |la |l['’])?(?P<title>{_LOWER_TITLE})\s*[,.;]"),
+    re.compile(rf"\b(?:[Ll]e|[Ll]a|[Ll]['’]|[Ss]on|[Ss]a)\s+(?P<title>{_TITLE}),?\s+(?P<name>{_HOLDER})"),
+    re.compile(rf"(?P<name>{_HOLDER}),\s+(?:le |la |l['’])?(?P<title>{_LOWER_TITLE})\s*[,.;]"),
     re.compile(
-        rf"(?P<name>{_FULL_NAME_})\s+(?:est|était|is|was|occupe (?:la fonction|le poste) d[e'’]\s*)\s*"
+        rf"(?P<name>{_HOLDER})\s+(?:est|était|is|was|occupe (?:la fonction|le poste) d[e'’]\s*)\s*"
         rf"(?:le |la |l['’]|the |an? )?(?P<title>{_TITLE})\s*(?:[,.;\[]|$)"
     ),
 ]
