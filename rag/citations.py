@@ -28,7 +28,7 @@ from functools import lru_cache
 from typing import Any
 
 from rag.chunking import sentence_spans
-from rag.lexical import analyze
+from rag.lexical import STOP_WORDS, analyze
 from rag.normalize import counted, dates, durations, fold, language, name_key, numbers, strip_dates
 from rag.weekdays import MONTHS_EN, MONTHS_FR, annotate
 
@@ -185,8 +185,14 @@ def facts_of(text: str, *, doc_date: str | None = None, claim: bool = False) -> 
         if day:
             f.days.add((day.month, day.day))
             f.weekdays.add(day.weekday())
-    # A claim's first word is capitalised by grammar, not because it is a name.
-    words = [m for m in _CAPITALISED.finditer(text) if not (claim and m.start() == len(text) - len(text.lstrip()))]
+    # A claim's first word is capitalised by grammar, not because it is a name; so is the
+    # "What" that opens a question's second sentence ("... was killed. What was his name?").
+    words = [
+        m
+        for m in _CAPITALISED.finditer(text)
+        if not (claim and m.start() == len(text) - len(text.lstrip()))
+        and not (claim and text[: m.start()].rstrip()[-1:] in (".", "?", "!") and fold(m.group()) in STOP_WORDS)
+    ]
     names = [_POSSESSIVE.sub("", m.group()) for m in words]  # Trump's call: Trump
     f.names = {name_key(n) for n in names if fold(n) not in _NOT_NAMES and not dates(n)}
     f.words = set(analyze(text))
