@@ -221,10 +221,11 @@ def _scored(
     scored = []
     for s, d in zip(sentences, dense, strict=True):
         overlap = share[s.hit] * len(wanted & _terms(s.text)) / len(wanted) if wanted else 0.0
-        fits = any(_answers(kind, annotate(s.text, hits[s.hit].chunk.date)) for kind in kinds)
+        dated = annotate(s.text, hits[s.hit].chunk.date)  # "lundi" of an article of June: June
+        fits = any(_answers(kind, dated) for kind in kinds)
         score = d + LEXICAL_WEIGHT * overlap + RANK_WEIGHT * hits[s.hit].score + TYPE_WEIGHT * fits
         score -= DATE_WEIGHT * (hits[s.hit].chunk.source in elsewhere)
-        months = _months(annotate(s.text, hits[s.hit].chunk.date))  # "lundi" of an article of June: June
+        months = _months(dated)
         score -= MONTH_WEIGHT * bool(months_asked and months and not months & months_asked)
         scored.append(_Sentence(s.hit, s.start, s.end, s.text, score))
     return scored
