@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -551,6 +551,16 @@ _TITLES = [
 _LINKS = frozenset("de du des la le les l à au aux entre sur son sa ses et en avec par pour lors dans".split())
 
 
+def _stated_titles(text: str) -> Iterator[tuple[str, str]]:
+    """The (folded title, name as written) pairs `text` states; a title ending on a link word
+    ("mort du") or naming a day ("journée de mercredi") is none."""
+    for pattern in _TITLES:
+        for m in pattern.finditer(text):
+            title = fold(m["title"])
+            if title.split()[-1] not in _LINKS and not dates(title):
+                yield title, m["name"]
+
+
 def titles(text: str) -> set[tuple[str, str]]:
     """The (title, name key) pairs `text` states by apposition or with "est".
 
@@ -562,25 +572,20 @@ def titles(text: str) -> set[tuple[str, str]]:
     >>> titles("Dans la journée de mercredi Vladimir Poutine a parlé.")  # "journée de mercredi" is no title
     set()
     """
-    pairs = set()
-    for pattern in _TITLES:
-        for m in pattern.finditer(text):
-            title = fold(m["title"])
-            if title.split()[-1] not in _LINKS and not dates(title):
-                pairs.add((title, name_key(m["name"])))
-    return pairs
+    return {(title, name_key(name)) for title, name in _stated_titles(text)}
 
 
-def miscast(claim: str, passage: str) -> bool:
-    """True when `claim` gives someone a title that `passage` gives to someone else only.
+def miscast(claim: str, held: set[tuple[str, str]]) -> bool:
+    """True when `claim` gives someone a title that the passages give to someone else only
+    (`held`: the passages' `titles`).
 
     >>> passage = "Le secrétaire d'État américain, Marco Rubio, a appelé le chef de la diplomatie russe Sergueï Lavrov."
-    >>> miscast("Sergueï Lavrov occupe la fonction de secrétaire d'État américain.", passage)
+    >>> held = titles(passage)
+    >>> miscast("Sergueï Lavrov occupe la fonction de secrétaire d'État américain.", held)
     True
-    >>> miscast("Sergueï Lavrov est le chef de la diplomatie russe.", passage)
+    >>> miscast("Sergueï Lavrov est le chef de la diplomatie russe.", held)
     False
     """
-    held = titles(passage)
     return any(
         any(title == other and name != holder for other, holder in held) and (title, name) not in held
         for title, name in titles(claim)
@@ -602,13 +607,12 @@ def given_by_title(question: str, passages: Sequence[Passage]) -> set[str]:
         return set()
     named: dict[str, str] = {}
     for p in passages:
-        for pattern in _TITLES:
-            for m in pattern.finditer(p.text):
-                named.setdefault(fold(m["title"]), m["name"])
+        for title, name in _stated_titles(p.text):
+            named.setdefault(title, name)
     given = set()
     for title, name in named.items():
         at = asked.find(f" {title}")
-        if at >= 0 and title.split()[-1] not in _LINKS and not _WHICH_ONE.search(asked[:at]):
+        if at >= 0 and not _WHICH_ONE.search(asked[:at]):
             given.add(name)
     return given
 
@@ -690,7 +694,7 @@ def attribute(
     pfacts = [passage_facts(p) for p in passages]
     langs = [language(p.text) for p in passages]
     known_names = _mid_sentence_names(p.text for p in passages)
-    everything = "\n".join(p.text for p in passages)
+    held = titles("\n".join(p.text for p in passages))
     numbers_seen: dict[tuple[str, int, int], int] = {}
     citations: list[Citation] = []
     out: list[str] = []
@@ -700,7 +704,7 @@ def attribute(
         bare = MARKER.sub("", sentence).strip()
         if not re.search(r"\w", bare):  # a marker left after a closing quote: « ... russe." [1]. »
             continue
-        if miscast(bare, everything):  # "Lavrov occupe la fonction de secrétaire d'État" (Rubio's)
+        if miscast(bare, held):  # "Lavrov occupe la fonction de secrétaire d'État" (Rubio's)
             unsupported += 1
             continue
         named = _named(sentence, sentences[i + 1] if i + 1 < len(sentences) else "")
