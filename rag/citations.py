@@ -71,8 +71,13 @@ _NOT_NAMES = {
 MAX_PER_SENTENCE = 2
 COGNATE_CHARS = 5  # as the lexical index's prefixes (rag.lexical.PREFIX_CHARS)
 PAIR = -2.0  # the number of "les deux hommes": backs "the two leaders", not "two aircraft"
-# Adjectives of nationality: names in English, lower case in French ("Ukrainian" ~ "ukrainien").
-_NATIONALITY = re.compile(r"\b[a-zà-ÿ]{3,}(?:i|é)?(?:en|ain|ais|ois)(?:ne|e)?s?\b")
+# Adjectives of nationality: names in English, lower case in French ("Ukrainian" ~ "ukrainien"),
+# the plural alike ("ukrainiens"); those whose English name sounds otherwise are listed.
+_NATIONALITY = re.compile(
+    r"\b(?:[a-zà-ÿ]{3,}(?:i|é)?(?:en|ain|ais|ois)(?:ne|e)?|russe|allemande?|turque|turc|britannique)s?\b"
+)
+_NATIONALITY_EN = {"russe": "Russian", "allemand": "German", "allemande": "German", "turc": "Turkish"}
+_NATIONALITY_EN |= {"turque": "Turkish", "britannique": "British", "française": "French", "francais": "French"}
 # Russian, Européens, les Russes: a nationality, not whom a question is about.
 _DEMONYM = re.compile(r"\b[A-Z]\w+(?:ians?|eans?|cans?|ese|ish|iens?|éens?|ains?|ais|ois|sses?)\b")
 
@@ -460,8 +465,21 @@ def passage_facts(passage: Passage) -> Facts:
     titled = facts_of(passage.title).names
     facts.titled = titled - facts.names
     facts.names |= titled
-    facts.names |= {name_key(m.group()) for m in _NATIONALITY.finditer(passage.text)}
+    facts.names |= {name_key(n) for m in _NATIONALITY.finditer(passage.text) for n in _nationality(m.group())}
     return facts
+
+
+def _nationality(adjective: str) -> set[str]:
+    """An adjective of nationality as names: singular, and in English where it sounds otherwise.
+
+    >>> sorted(_nationality("russes")), sorted(_nationality("ukrainiens"))
+    (['Russian', 'russe', 'russes'], ['ukrainien', 'ukrainiens'])
+    >>> soldiers = Passage(1, "a.txt", 0, 60, "Il tue plus de 5 000 soldats russes et ukrainiens par semaine.", "", None, 1.0)
+    >>> attribute("Trump said 5,000 Russian and Ukrainian soldiers were killed every week.", [soldiers])[2]
+    0
+    """
+    singular = adjective[:-1] if adjective.endswith("s") else adjective
+    return {adjective, singular} | ({_NATIONALITY_EN[singular]} if singular in _NATIONALITY_EN else set())
 
 
 def concerns(question: str, passage: Passage) -> bool:
