@@ -595,6 +595,20 @@ def _length(
     return None
 
 
+def _stating_day(part: str, shown: Callable[..., list[Passage]], settings: Settings) -> Citation | None:
+    """The first sentence, in the order they would be shown, that states the one day `part`
+    names ("À quelle date a eu lieu l'appel du 19 mai ?": "... le lundi 19 mai ..."), its
+    weekdays dated by its article's date, in a passage about what `part` names; None if none does."""
+    wanted = {(d.month, d.day) for d in dates(part) if d.month and d.day}
+    for p in shown(max_sentences=2 * settings.top_k, budget_chars=2 * BUDGET_CHARS):
+        if not about(part, [p]):
+            continue
+        for s, e in sentence_spans(p.text):
+            if wanted & {(d.month, d.day) for d in dates(annotate(p.text[s:e], p.date)) if d.month and d.day}:
+                return Citation.of(1, p, p.start + s, p.start + e)
+    return None
+
+
 def _lengths(
     question: str, lang: str, how: str, split: list[str], longer: bool, retriever: Retriever, settings: Settings
 ) -> Answer | None:
@@ -641,9 +655,15 @@ def _compound(
     for n, part in enumerate(split):
         if n:
             yield "\n"
-        if unit == "days" and all(a.citations for a in answers) and (given := compound.given_day(part, lang)):
-            yield given  # one day at most: the other must come from the articles
-            answers.append(Answer(part, given, lang, False, standalone_question=part))
+        given = compound.given_day(part, lang) if unit == "days" else None
+        stated = _stating_day(part, _focuser(part, part, None, retriever, settings, {}), settings) if given else None
+        if given and (stated or all(a.citations for a in answers)):
+            # A day the question names, cited where an article states it; uncited, one day at
+            # most: the other must come from the articles.
+            text = f"{given[:1].upper()}{given[1:]} [1]." if stated else given + compound.QUESTION_DATE[lang]
+            citations = [stated] if stated else []
+            yield text
+            answers.append(Answer(part, text, lang, False, citations, standalone_question=part))
             answers[-1].timings = {"first_token_s": time.perf_counter() - t0}
             continue
         answers.append((yield from _single(part, lang, None, retriever, llm, settings, t0)))
@@ -721,8 +741,12 @@ def _values(answers: Sequence[Answer], unit: str) -> tuple[list[float], str] | N
 
 
 def _cited_year(answer: Answer) -> int | None:
+    """The year of the first cited article, else the one year its cited sentences state."""
     dated = [c.date for c in answer.citations if c.date]
-    return int(dated[0][:4]) if dated else None
+    if dated:
+        return int(dated[0][:4])
+    years = {d.year for c in answer.citations for d in dates(c.text) if d.year}
+    return years.pop() if len(years) == 1 else None
 
 
 def generate(

@@ -71,8 +71,9 @@ _SHAPES = [
         r"^\s*(?:(?:was|were) (?P<x>.+?)|did (?P<x2>.+?) last) (?P<adj>longer|shorter) than (?P<y>.+?)\s*\?*\s*$",
         re.I)),
     ("between", re.compile(  # the years or days between two events
-        r"^\s*combien (?P<span>d['’]années|de jours) (?:se sont écoulée?s |s['’]est-il écoulé |séparent "
-        r"|sépar(?:ai|è)ent |y a-t-il (?:eu )?)?(?:entre )?"
+        r"^\s*(?:il (?:s['’]est (?:passé|écoulé)|y a(?: eu)?) |(?:ça|cela) fait )?combien (?P<span>d['’]années|de jours) "
+        r"(?:se sont (?:écoulée?s|passée?s) |s['’]est-il (?:écoulé|passé) |séparent |sépar(?:ai|è)ent |y a-t-il (?:eu )?)?"
+        r"(?:entre )?"
         r"(?P<x>.+?) et (?P<y>(?:l['’]|le |la |les |un |une |celui |celle |leur |son |sa |ses |ce |cet |cette ).+?)"
         r"\s*\?*\s*$", re.I)),
     ("between", re.compile(  # "combien de jours séparent X de la seconde ?", "... de celui du 4 juin ?"
@@ -83,7 +84,7 @@ _SHAPES = [
         r" du (?P<y_le>[^\W\d].*?)\s*\?*\s*$", re.I)),
     ("between", re.compile(
         r"^\s*how many (?P<span>years|days) (?:passed |elapsed |went by |were there |separated? |lay |lie )?"
-        r"(?:between )?(?P<x>.+?) (?:and|from) (?P<y>(?:the |a |an |that |their |his |her |its |this ).+?)"
+        r"(?:between )?(?P<x>.+?) (?:and|from) (?P<y>(?:the |a |an |that |their |his |her |its |this |[A-Z]\w+['’]s ).+?)"
         r"\s*\?*\s*$", re.I)),
     ("after", re.compile(
         r"^\s*how many (?P<span>years|days) (?:after|before) (?P<x>.+?),? did (?P<y>.+?)\s*\?*\s*$", re.I)),
@@ -184,6 +185,10 @@ def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
     ["À quelle date a eu lieu l'attaque ?", "À quelle date après l'attaque Trump et Poutine se sont-ils parlé ?"]
     >>> rule_parts("How many days passed between the call of May 19 and their call in July?", "en")[0][1]
     'On what date did their call in July take place?'
+    >>> rule_parts("Il s'est passé combien de jours entre l'appel du 19 mai et celui du 3 juillet ?", "fr")[0]
+    ["À quelle date a eu lieu l'appel du 19 mai ?", "À quelle date a eu lieu l'appel du 3 juillet ?"]
+    >>> rule_parts("How many years passed between Russia's annexation of Crimea and Putin's claim?", "en")[0][1]
+    "In which year did Putin's claim take place?"
     """
     shape = _shape(question)
     if shape is None:
@@ -368,7 +373,8 @@ def year(answer: str) -> float | None:
 
 
 _RELATIVE = re.compile(r"\b(?:après|avant|after|before)\b", re.I)
-GIVEN = {"fr": "le {day} {month} (date de la question)", "en": "{day} {month} (the question's date)"}
+GIVEN = {"fr": "le {day} {month}", "en": "{day} {month}"}
+QUESTION_DATE = {"fr": " (date de la question)", "en": " (the question's date)"}  # said of a day no article states
 
 
 def given_day(part: str, lang: str) -> str | None:
@@ -377,7 +383,7 @@ def given_day(part: str, lang: str) -> str | None:
     is no answer. None when it names no day, several, or one it is relative to ("après").
 
     >>> given_day("À quelle date a eu lieu l'appel du 19 mai ?", "fr")
-    'le 19 mai (date de la question)'
+    'le 19 mai'
     >>> given_day("On what date after the May 19 call did they talk?", "en") is None
     True
     """

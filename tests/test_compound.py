@@ -275,11 +275,22 @@ def test_how_many_is_answered_from_a_rank_when_the_model_finds_no_count(
 
 def test_a_day_the_question_gives_is_taken_from_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """ "Between the cycle of 16 May and the second one": the passages would only restate
-    16 May, which is no answer; the question's day counts, in the other answer's year."""
+    16 May, which is no answer; the question's day counts, cited where an article states it,
+    else as the question's, in the other answer's year."""
     settings = _indexed(tmp_path, *_GENEVA)
     question = "Combien de jours se sont écoulés entre le cycle de pourparlers du 16 mai et le second cycle à Genève ?"
     answer = _asked(settings, monkeypatch, question, "never used ?\nnever used ?")
-    assert answer.answer.startswith("La différence est de 17 jours : le 16 mai (date de la question)."), answer.answer
+    assert answer.answer.startswith("La différence est de 17 jours : Le 16 mai [1]."), answer.answer
+    assert [c.text for c in answer.citations][0] == _GENEVA[0]
+    assert [c.source for c in answer.citations] == ["a.txt", "b.txt"]
+    # both days given and stated: nothing is asked of the model
+    question = "Il s'est passé combien de jours entre le cycle de pourparlers du 16 mai et celui du 2 juin ?"
+    answer = _asked(settings, monkeypatch, question, "never used ?\nnever used ?")
+    assert answer.answer == "La différence est de 17 jours : Le 16 mai [1]. Le 2 juin [2].", answer.answer
+    # a day no article states is the question's, uncited
+    question = "Combien de jours se sont écoulés entre le cycle de pourparlers du 15 mai et le second cycle à Genève ?"
+    answer = _asked(settings, monkeypatch, question, "never used ?\nnever used ?")
+    assert answer.answer.startswith("La différence est de 18 jours : le 15 mai (date de la question)."), answer.answer
     assert [c.source for c in answer.citations] == ["b.txt"]
 
 
