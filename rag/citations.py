@@ -548,6 +548,8 @@ def about(question: str, passages: Sequence[Passage]) -> bool:
     return any(_holds(asked, p) for p in passages)
 
 
+# A sentence that asks, unless its yes or no answers ("Oui, la Russie a-t-elle continué ... ?")
+_ASKING = re.compile(r"(?!(?:oui|non|yes|no)\b).*\?$", re.I | re.S)
 _QUOTED = re.compile(r"[«“\"]\s*([^»”\"]+?)\s*[»”\"]")  # what a question quotes from an article
 
 
@@ -706,7 +708,14 @@ def attribute(
     its own keeps unbacked loses that date instead ("tué à Korenevo le 3 juillet" when no
     passage dates the death).
     Facts the `question` itself states are not asked of the passages. A sentence giving
-    someone a title that the passages give to someone else only is dropped (`miscast`).
+    someone a title that the passages give to someone else only is dropped (`miscast`), and
+    so is a question (a heading the model echoed), unless a yes or no opens it.
+
+    >>> heading = Passage(1, "a.txt", 0, 40, "Les pourparlers de paix au point mort ?", "", None, 1.0)
+    >>> attribute("Les pourparlers de paix au point mort ?", [heading])
+    ('', [], 1)
+    >>> attribute("Oui, les pourparlers sont-ils au point mort [1] ?", [heading])[0]
+    'Oui, les pourparlers sont-ils au point mort [1] ?'
     """
     given = facts_of(question) if question else Facts()
     pfacts = [passage_facts(p) for p in passages]
@@ -723,6 +732,9 @@ def attribute(
         if not re.search(r"\w", bare):  # a marker left after a closing quote: « ... russe." [1]. »
             continue
         if miscast(bare, held):  # "Lavrov occupe la fonction de secrétaire d'État" (Rubio's)
+            unsupported += 1
+            continue
+        if _ASKING.match(MARKER.sub("", bare).strip()):  # a question (a heading echoed) answers nothing
             unsupported += 1
             continue
         named = _named(sentence, sentences[i + 1] if i + 1 < len(sentences) else "")
@@ -801,10 +813,12 @@ def _enough(claim: Facts, candidates: Sequence[tuple[Facts, Passage]]) -> list[P
 def with_markers(sentence: str, markers: list[str]) -> str:
     """`sentence` with `markers` before its final punctuation.
 
-    >>> with_markers("Il a duré une heure.", ["[2]"])
-    'Il a duré une heure [2].'
+    >>> with_markers("Il a duré une heure.", ["[2]"]), with_markers("A-t-il duré une heure ?", ["[2]"])
+    ('Il a duré une heure [2].', 'A-t-il duré une heure [2] ?')
     """
     if not markers:
         return sentence
     stripped = sentence.rstrip(".!?…")
-    return f"{stripped} {''.join(markers)}{sentence[len(stripped) :]}"
+    ending = sentence[len(stripped) :]
+    space = " " if stripped.endswith(" ") else ""  # French "?" after a space: "heure [2] ?"
+    return f"{stripped.rstrip()} {''.join(markers)}{space}{ending}"
