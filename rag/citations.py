@@ -516,7 +516,8 @@ def about(question: str, passages: Sequence[Passage]) -> bool:
     their articles' titles) holds any of it: an answer drawn from them is about something else
     ("How long did Rubio's call with Lavrov last?" answered from the Trump–Putin call).
     When it names someone (a nationality aside), two of its words in common are not enough.
-    A question that names nothing is not judged here.
+    A question that names nothing is not judged here. Its first word is a name when the
+    passages write it as one mid-sentence ("Trump's government ...").
 
     >>> call = Passage(1, "a.txt", 0, 30, "L'appel a duré une heure et quart.", "Poutine et Trump", None, 1.0)
     >>> about("How long did Rubio's call with Lavrov last?", [call]), about("How long did Trump's call last?", [call])
@@ -529,8 +530,12 @@ def about(question: str, passages: Sequence[Passage]) -> bool:
     >>> frank = Passage(1, "a.txt", 0, 30, "Ouchakov a qualifié l'appel de « franc ».", "", None, 1.0)
     >>> about("Combien a duré l'appel que le Kremlin a dit « franc » ?", [frank]), about("Le Kremlin ?", [frank])
     (True, False)
+    >>> aid = Passage(1, "a.txt", 0, 60, "Le gouvernement de Donald Trump aide Kiev comme sous Joe Biden.", "", None, 1.0)
+    >>> about("Trump's government kept up aid to Ukraine started under which president?", [aid])
+    True
     """
     asked = facts_of(question, claim=True)
+    asked.names |= _leading_name(question, _mid_sentence_names(p.text for p in passages))  # "Trump's government"
     quoted = [set(analyze(m.group(1))) for m in _QUOTED.finditer(question)]
     if any(words and any(words <= set(analyze(p.text)) for p in passages) for words in quoted):
         return True  # the words it quotes: "la conversation que le Kremlin a qualifiée de « franche »"
@@ -684,7 +689,7 @@ def _leading_name(sentence: str, known: set[str]) -> set[str]:
     first = _CAPITALISED.match(sentence.lstrip())
     if first is None or fold(first.group()) in _NOT_NAMES:
         return set()
-    key = name_key(first.group())
+    key = name_key(re.sub(r"['’]s$", "", first.group()))  # "Trump's government"
     return {key} if key in known else set()
 
 
