@@ -542,14 +542,21 @@ def checked_length(question: str, answer: Answer, shown: Callable[..., list[Pass
     2026-12-07 the model gave another call's length to 3 of 21 "how long?" questions ("le
     sixième appel": 1 h 15 for 1 h); the reader read the right one for 20 of the 21, two of
     those three among them. A "not in the articles" stands: the reader would find a length
-    for calls the articles never time."""
-    if answer.abstained or "duration" not in _leads_to(question):
+    for calls the articles never time; so does an abstention after an unbacked length. An
+    answer that gives no length at all ("1", the question repeated) is replaced by the one read."""
+    if "duration" not in _leads_to(question):
         return
-    said = set(durations(MARKER.sub("", answer.answer)))
-    read = _length(question, shown, settings) if len(said) == 1 else None
+    if answer.abstained:
+        attempt = sanitize(answer.raw_answer).strip()
+        read = None if not attempt or is_refusal(attempt) or durations(attempt) else _length(question, shown, settings)
+        said: set[float] = set()
+    else:
+        said = set(durations(MARKER.sub("", answer.answer)))
+        read = _length(question, shown, settings) if len(said) == 1 else None
     if read and read[0] not in said:
         minutes, passage, start, end = read
         answer.answer, answer.citations = f"{figures(minutes)} [1].", [Citation.of(1, passage, start, end)]
+        answer.abstained = False
         if all((p.source, p.start, p.end) != (passage.source, passage.start, passage.end) for p in answer.passages):
             answer.passages.append(replace(passage, n=len(answer.passages) + 1))  # the cited passage, listed
 

@@ -324,3 +324,8 @@ def test_a_length_the_model_takes_from_another_meeting_is_replaced_by_the_one_re
     assert answer.citations[0].text == "La sixième réunion du conseil municipal à Brest a duré environ une heure."
     monkeypatch.setattr(SplittingLLM, "reply", lambda self, messages: "NOT FOUND")
     assert _asked(settings, monkeypatch, question, "").abstained
+    # an answer that gives no length ("1") is replaced by the one read; an unbacked length stays dropped
+    monkeypatch.setattr(SplittingLLM, "reply", lambda self, messages: "1")
+    assert _asked(settings, monkeypatch, question, "").answer == "1 h [1]."
+    monkeypatch.setattr(SplittingLLM, "reply", lambda self, messages: "Elle a duré trois heures.")
+    assert _asked(settings, monkeypatch, question, "").abstained
