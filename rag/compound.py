@@ -71,9 +71,10 @@ _SHAPES = [
         r"^\s*(?:(?:was|were) (?P<x>.+?)|did (?P<x2>.+?) last) (?P<adj>longer|shorter) than (?P<y>.+?)\s*\?*\s*$",
         re.I)),
     ("between", re.compile(  # the years or days between two events
-        r"^\s*(?:il (?:s['’]est (?:passé|écoulé)|y a(?: eu)?) |(?:ça|cela) fait )?combien (?P<span>d['’]années|de jours) "
-        r"(?:se sont (?:écoulée?s|passée?s) |s['’]est-il (?:écoulé|passé) |séparent |sépar(?:ai|è)ent |y a-t-il (?:eu )?)?"
-        r"(?:entre )?"
+        r"^\s*(?:il (?:s['’]est (?:passé|écoulé)|y a(?: eu)?) |(?:ça|cela) fait )?"
+        r"combien (?P<span>d['’]années|de jours) "
+        r"(?:se sont (?:écoulée?s|passée?s) |s['’]est-il (?:écoulé|passé) |séparent |sépar(?:ai|è)ent "
+        r"|y a-t-il (?:eu )?)?(?:entre )?"
         r"(?P<x>.+?) et (?P<y>(?:l['’]|le |la |les |un |une |celui |celle |leur |son |sa |ses |ce |cet |cette ).+?)"
         r"\s*\?*\s*$", re.I)),
     ("between", re.compile(  # "combien de jours séparent X de la seconde ?", "... de celui du 4 juin ?"
@@ -84,7 +85,8 @@ _SHAPES = [
         r" du (?P<y_le>[^\W\d].*?)\s*\?*\s*$", re.I)),
     ("between", re.compile(
         r"^\s*how many (?P<span>years|days) (?:passed |elapsed |went by |were there |separated? |lay |lie )?"
-        r"(?:between )?(?P<x>.+?) (?:and|from) (?P<y>(?:the |a |an |that |their |his |her |its |this |[A-Z]\w+['’]s ).+?)"
+        r"(?:between )?(?P<x>.+?) (?:and|from) "
+        r"(?P<y>(?:the |a |an |that |their |his |her |its |this |[A-Z]\w+['’]s ).+?)"
         r"\s*\?*\s*$", re.I)),
     ("after", re.compile(
         r"^\s*how many (?P<span>years|days) (?:after|before) (?P<x>.+?),? did (?P<y>.+?)\s*\?*\s*$", re.I)),
