@@ -281,7 +281,7 @@ def test_a_day_the_question_gives_is_taken_from_it(tmp_path: Path, monkeypatch: 
     question = "Combien de jours se sont écoulés entre le cycle de pourparlers du 16 mai et le second cycle à Genève ?"
     answer = _asked(settings, monkeypatch, question, "never used ?\nnever used ?")
     assert answer.answer.startswith("La différence est de 17 jours : Le 16 mai [1]."), answer.answer
-    assert [c.text for c in answer.citations][0] == _GENEVA[0]
+    assert answer.citations[0].text == _GENEVA[0]
     assert [c.source for c in answer.citations] == ["a.txt", "b.txt"]
     # both days given and stated: nothing is asked of the model
     question = "Il s'est passé combien de jours entre le cycle de pourparlers du 16 mai et celui du 2 juin ?"
