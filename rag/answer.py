@@ -29,6 +29,7 @@ from rag.citations import (
     counts_other,
     facts_of,
     given_by_title,
+    led_unmentioned,
     restates,
     stated_count,
     with_markers,
@@ -838,7 +839,8 @@ def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Pa
         passages=list(passages),
         raw_answer=raw,
     )
-    if not is_refusal(safe) and not off_kind(question, safe, given=" ".join(given_by_title(question, passages))):
+    off = off_kind(question, safe, given=" ".join(given_by_title(question, passages)))
+    if not is_refusal(safe) and not off and not led_unmentioned(question, passages):
         asked = f"{question} {query}"
         spare = not (_leads_to(question) | _leads_to(query)) & {"date", "time"}  # not "où ... quand il a dit"
         text, citations, result.unsupported = attribute(safe, passages, question=asked, spare_dates=spare)
