@@ -32,6 +32,7 @@ from rag.citations import (
     led_unmentioned,
     restates,
     stated_count,
+    unplaced,
     with_markers,
 )
 from rag.errors import InvalidQuestion
@@ -845,7 +846,8 @@ def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Pa
         spare = not (_leads_to(question) | _leads_to(query)) & {"date", "time"}  # not "où ... quand il a dit"
         text, citations, result.unsupported = attribute(safe, passages, question=asked, spare_dates=spare)
         cited = [p for p in passages if any(c.source == p.source and p.start <= c.start < p.end for c in citations)]
-        if citations and about(query, cited) and timed(question, text, citations):
+        placed = not unplaced(question, text, citations)
+        if citations and about(query, cited) and timed(question, text, citations) and placed:
             result.answer, result.citations, result.abstained = text, citations, False
             enumerate_list(question, result)
     if result.abstained:

@@ -587,6 +587,50 @@ def led_unmentioned(question: str, passages: Sequence[Passage]) -> bool:
     return bool(led) and not any(w[:COGNATE_CHARS] in held for w in led)
 
 
+# "Où ...", "Dans quelle ville ...", "In which country ...": a place asked for.
+_WHERE = re.compile(
+    r"^\W*(?:[\w'’-]+\s+)?(?:where|o[uù])\b|\b(?:quel(?:le)?\s+(?:ville|pays|endroit|lieu|région)"
+    r"|(?:which|what)\s+(?:city|country|town|place|region))\b",
+    re.I,
+)
+# What places a name in a sentence: "à Istanbul", "en Turquie", "la ville de Poltava", "in Denmark".
+_LOCATIVE = re.compile(
+    r"(?:\b(?:à|au|aux|en|dans|sur|vers|près de|depuis|in|at|on|near|to|inside|from)"
+    r"|\b(?:ville|région|oblast|province|city|region|town|pays|country)\s+(?:de|d['’]|of))"
+    r"\s+(?:(?:la|le|les|l['’]|the)\s*)?$",
+    re.I,
+)
+
+
+def unplaced(question: str, answer: str, citations: Sequence[Citation]) -> bool:
+    """Whether a "where?" is answered with a name that the cited sentences hold but never as
+    a place ("Moscow", from "Moscou y réclame le retrait ...": Moscow the government, not
+    where anyone was). A name they give after "à", "en", "in", "la ville de" ... is a place;
+    so may be one of the answer's names that they write otherwise ("Middle East", "Moyen-Orient").
+
+    >>> demand = Citation(1, "a.txt", 0, 60, "Dans ce document, Moscou y réclame le retrait des troupes.", 1.0)
+    >>> unplaced("Where was Trump during the call?", "Moscow [1]", [demand])
+    True
+    >>> talks = Citation(1, "a.txt", 0, 60, "Des négociations se sont tenues à Istanbul, puis à Moscou.", 1.0)
+    >>> unplaced("Where were the talks held?", "Istanbul [1]", [talks]), unplaced("Who spoke?", "Moscow [1]", [demand])
+    (False, False)
+    """
+    if not _WHERE.search(question):
+        return False
+    bare = MARKER.sub("", answer)
+    texts = [c.text for c in citations]
+    named = facts_of(bare, claim=True).names | _leading_name(bare, _mid_sentence_names(texts))
+    wanted = {w for n in named - facts_of(question, claim=True).names for w in n.split()}
+    found = set()
+    for text in texts:
+        for m in _CAPITALISED.finditer(text):
+            if (key := name_key(re.sub(r"^[A-Za-z][’']", "", m.group()))) in wanted:
+                if _LOCATIVE.search(text[max(0, m.start() - 30) : m.start()]):
+                    return False
+                found.add(key)
+    return bool(wanted) and found == wanted  # a name they write otherwise ("Middle East") may be the place
+
+
 _QUOTED = re.compile(r"[«“\"]\s*([^»”\"]+?)\s*[»”\"]")  # what a question quotes from an article
 
 
