@@ -99,7 +99,18 @@ def _keys(text: str, *, asked: bool = False) -> set[str]:
     if asked:  # "Trump", "3 juillet": which event, not what is asked about it
         words = [w for i, w in enumerate(words) if i == 0 or not w[0].isupper()]
     folded = {fold(w) for w in words}
-    return {w[:5] for w in (folded - STOP_WORDS - _CALENDAR if asked else folded)}
+    return {_spelled(w)[:5] for w in (folded - STOP_WORDS - _CALENDAR if asked else folded)}
+
+
+def _spelled(word: str) -> str:
+    """A folded word with the spellings French and English cognates differ by made alike
+    ("attack" and "attaque", "advance" and "avance").
+
+    >>> _spelled("attack"), _spelled("attaque"), _spelled("advance"), _spelled("avance")
+    ('attak', 'attake', 'avanke', 'avanke')
+    """
+    word = re.sub(r"^adv", "av", word)
+    return word.replace("ck", "k").replace("qu", "k").replace("c", "k")
 
 
 def evidence(question: str, passages: Sequence[Passage]) -> Passage:
