@@ -865,6 +865,9 @@ _NAME = r"[A-ZÀ-Ö][\w'’-]*(?:\s+[A-ZÀ-Ö][\w'’-]*)*"
 # "... les régions dont Poutine a revendiqué l'annexion en 2022: Donetsk, Lougansk, Zaporijia et Kherson."
 _LISTED = re.compile(rf":\s*(?P<items>{_NAME}(?:,\s*{_NAME})*,?\s+(?:et|and)\s+{_NAME})")
 _AND = {"fr": "et", "en": "and"}
+_PLURAL_ASKED = re.compile(
+    r"\b(?:quel(?:le)?s|which|what)\s+(?!(?:was|is|does|has|his|its|this|us)\b)(?P<noun>[a-zà-ÿ-]+s)\b", re.I
+)
 
 
 def enumerate_list(question: str, answer: Answer) -> None:
@@ -879,16 +882,41 @@ def enumerate_list(question: str, answer: Answer) -> None:
     >>> b = Answer("q", "En 2022 [1].", "en", False, [Citation(1, "a.txt", 0, 89, span, 1.0)])
     >>> enumerate_list("In which year did Moscow claim the regions?", b); b.answer
     'En 2022 [1].'
+    >>> shown = [Passage(2, "a.txt", 0, 89, span, "", None, 1.0)]
+    >>> c = Answer("q", "Des régions revendiquées [1].", "fr", False, [], passages=shown)
+    >>> enumerate_list("Moscou exige un retrait de quelles régions ?", c); c.answer, c.citations[0].text == span
+    ('Donetsk, Lougansk, Zaporijia et Kherson [1].', True)
     """
-    if not _WHICH.match(_LEAD_IN.sub("", question.strip())) or _leads_to(question) - {"person"}:
+    if _leads_to(question) - {"person"}:
         return
-    for c in answer.citations:
-        m = _LISTED.search(c.text)
-        items = re.split(r",\s*|\s+(?:et|and)\s+", m["items"]) if m else []
-        if items and not any(mentions_name(answer.answer, item) for item in items):
-            listed = f"{', '.join(items[:-1])} {_AND[answer.language]} {items[-1]}"
-            answer.answer, answer.citations = f"{listed} [1].", [replace(c, n=1)]
-            return
+    if _WHICH.match(_LEAD_IN.sub("", question.strip())):
+        for c in answer.citations:
+            if listed := _listed(c.text, answer):
+                answer.answer, answer.citations = f"{listed} [1].", [replace(c, n=1)]
+                return
+    # "... se retire de quelles régions ?" answered "des régions revendiquées": a shown
+    # sentence that lists those régions after a colon gives them.
+    noun = _PLURAL_ASKED.search(question)
+    asked = set(analyze(noun["noun"])) if noun else set()
+    if not asked or not asked & set(analyze(MARKER.sub("", answer.answer))):
+        return
+    for p in answer.passages:
+        for start, end in sentence_spans(p.text):
+            sentence = p.text[start:end]
+            m = _LISTED.search(sentence)
+            if m and asked & set(analyze(sentence[: m.start()])) and (listed := _listed(sentence, answer)):
+                cited = Citation.of(1, p, p.start + start, p.start + end)
+                answer.answer, answer.citations = f"{listed} [1].", [cited]
+                return
+
+
+def _listed(text: str, answer: Answer) -> str:
+    """The names `text` lists after a colon, joined in the answer's language, if the answer names none."""
+    m = _LISTED.search(text)
+    items = re.split(r",\s*|\s+(?:et|and)\s+", m["items"]) if m else []
+    if not items or any(mentions_name(answer.answer, item) for item in items):
+        return ""
+    return f"{', '.join(items[:-1])} {_AND[answer.language]} {items[-1]}"
 
 
 def ask(
