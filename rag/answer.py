@@ -379,6 +379,9 @@ def _vague() -> frozenset[str]:
 
 _NONE = re.compile(r"\b(?:aucune?|nobody|none|nothing|rien)\b", re.I)  # "how many?" - "none"
 # "Trump or Biden?": the answer repeats a word of the question.
+# A question on what came next, and an answer on what came before.
+_AFTERWARDS = re.compile(r"\b(?:ensuite|puis|par la suite|next|afterwards|then|later)\b", re.I)
+_EARLIER = re.compile(r"\b(?:plus tôt|auparavant|la veille|earlier|beforehand|the day before)\b", re.I)
 _CHOICE = re.compile(r"\b(?:or|ou)\b(?!\s+(?:not|non|pas)\b)", re.I)
 
 
@@ -422,6 +425,8 @@ def off_kind(question: str, answer: str, *, given: str = "") -> bool:
     True
     >>> off_kind(question, "Des avions ont été détruits par les drones [1]")
     False
+    >>> off_kind("Et il comptait parler à qui ensuite ?", "Quelques heures plus tôt, Rubio a appelé Lavrov [1].")
+    True
     """
     if is_yes_no(question):
         return False
@@ -445,6 +450,8 @@ def off_kind(question: str, answer: str, *, given: str = "") -> bool:
         return True  # every word of it is the question's: 'Ukraine named its operation "Ukraine"'
     if counts_other(question, bare):
         return True  # "Three trains were destroyed" to "How many aircraft?"
+    if _AFTERWARDS.search(question) and _EARLIER.search(bare) and not _EARLIER.search(question):
+        return True  # "Et il comptait parler à qui ensuite ?" - "Quelques heures plus tôt, Rubio a appelé ..."
     return bool(kinds) and not any(_facts(kind, bare) - _facts(kind, question) for kind in kinds)
 
 
