@@ -893,6 +893,10 @@ def enumerate_list(question: str, answer: Answer) -> None:
     >>> c = Answer("q", "Des régions revendiquées [1].", "fr", False, [], passages=shown)
     >>> enumerate_list("Moscou exige un retrait de quelles régions ?", c); c.answer, c.citations[0].text == span
     ('Donetsk, Lougansk, Zaporijia et Kherson [1].', True)
+    >>> crimea = [Citation(1, "b.txt", 0, 30, "Quatre régions et la Crimée.", 1.0)]
+    >>> d = Answer("q", "Quatre régions et la Crimée [1].", "fr", False, crimea, passages=shown)
+    >>> enumerate_list("Quels territoires Moscou réclame-t-il ?", d); d.answer
+    'Quatre régions et la Crimée [1]. Donetsk, Lougansk, Zaporijia et Kherson [2].'
     """
     if _leads_to(question) - {"person"}:
         return
@@ -902,28 +906,44 @@ def enumerate_list(question: str, answer: Answer) -> None:
                 answer.answer, answer.citations = f"{listed} [1].", [replace(c, n=1)]
                 return
     # "... se retire de quelles régions ?" answered "des régions revendiquées": a shown
-    # sentence that lists those régions after a colon gives them.
+    # sentence that lists those régions after a colon gives them. "Quels territoires ...?"
+    # answered "quatre régions ... et la Crimée": a shown sentence listing four, after
+    # "régions", adds their names.
     noun = _PLURAL_ASKED.search(question)
     asked = set(analyze(noun["noun"])) if noun else set()
-    if not asked or not asked & set(analyze(MARKER.sub("", answer.answer))):
+    said = set(analyze(MARKER.sub("", answer.answer)))
+    counts = set(numbers(MARKER.sub("", answer.answer))) if noun else set()
+    if not asked & said and not counts:
         return
     for p in answer.passages:
         for start, end in sentence_spans(p.text):
             sentence = p.text[start:end]
             m = _LISTED.search(sentence)
-            if m and asked & set(analyze(sentence[: m.start()])) and (listed := _listed(sentence, answer)):
-                cited = Citation.of(1, p, p.start + start, p.start + end)
+            if not m or not (listed := _listed(sentence, answer)):
+                continue
+            lead = set(analyze(sentence[: m.start()]))
+            cited = Citation.of(1, p, p.start + start, p.start + end)
+            if asked & said & lead:
                 answer.answer, answer.citations = f"{listed} [1].", [cited]
+                return
+            if len(_items(m)) in counts and said & lead - asked:
+                n = len(answer.citations) + 1
+                answer.answer = f"{_closed(answer.answer)} {listed} [{n}]."
+                answer.citations = [*answer.citations, replace(cited, n=n)]
                 return
 
 
 def _listed(text: str, answer: Answer) -> str:
     """The names `text` lists after a colon, joined in the answer's language, if the answer names none."""
     m = _LISTED.search(text)
-    items = re.split(r",\s*|\s+(?:et|and)\s+", m["items"]) if m else []
+    items = _items(m) if m else []
     if not items or any(mentions_name(answer.answer, item) for item in items):
         return ""
     return f"{', '.join(items[:-1])} {_AND[answer.language]} {items[-1]}"
+
+
+def _items(listed: re.Match[str]) -> list[str]:
+    return re.split(r",\s*|\s+(?:et|and)\s+", listed["items"])
 
 
 def ask(
