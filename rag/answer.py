@@ -230,6 +230,12 @@ _PASSAGE_LEAD = re.compile(
     re.I,
 )
 _PASSAGE_NOTE = re.compile(r"\s*\((?:see |voir )?(?:le |the )?passage\s*\[?(\d+)\]?\)", re.I)
+_RANK_WORD = re.compile(  # "the sixth (6th)", "Monday (2nd)": a rank or a day, not a passage
+    r"(?:i[eè]mes?|th|first|second|third|premi[eè]re?s?|secondes?|day|di|lundi|mardi|mercredi|jeudi|vendredi|samedi)"
+    r"\W*$",
+    re.I,
+)
+_ORDINAL_NOTE = re.compile(r"\s*\((\d+)(?:st|nd|rd|th|e|er)\)(?=\W*$)", re.I)  # "Istanbul (2nd)": the second passage
 
 
 def referenced(answer: str) -> str:
@@ -239,8 +245,13 @@ def referenced(answer: str) -> str:
     'Le général a été tué à Korenevo [1].'
     >>> referenced("According to passage [2], it lasted an hour."), referenced("It lasted an hour (passage 3).")
     ('It lasted an hour [2].', 'It lasted an hour [3].')
+    >>> referenced("Istanbul (2nd)"), referenced("The sixth (6th) call."), referenced("Monday (2nd)")
+    ('Istanbul [2]', 'The sixth (6th) call.', 'Monday (2nd)')
     """
     text = _PASSAGE_NOTE.sub(lambda m: f" [{m.group(1)}]", answer)
+    note = _ORDINAL_NOTE.search(text)
+    if note and not _RANK_WORD.search(text[: note.start()]):
+        text = f"{text[: note.start()]} [{note.group(1)}]{text[note.end() :]}"
     lead = _PASSAGE_LEAD.match(text)
     if not lead or lead.end() == len(text):
         return text
@@ -852,14 +863,23 @@ def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Pa
         asked = f"{question} {query}"
         spare = not (_leads_to(question) | _leads_to(query)) & {"date", "time"}  # not "où ... quand il a dit"
         text, citations, result.unsupported = attribute(safe, passages, question=asked, spare_dates=spare)
-        cited = [p for p in passages if any(c.source == p.source and p.start <= c.start < p.end for c in citations)]
+        if citations and not about(query, _cited(passages, citations)) and MARKER.search(safe):
+            # the passage the model named is about something else; one that backs it as well may not be
+            text, citations, result.unsupported = attribute(
+                MARKER.sub("", safe), passages, question=asked, spare_dates=spare
+            )
         placed = not unplaced(question, text, citations)
-        if citations and about(query, cited) and timed(question, text, citations) and placed:
+        if citations and about(query, _cited(passages, citations)) and timed(question, text, citations) and placed:
             result.answer, result.citations, result.abstained = text, citations, False
             enumerate_list(question, result)
     if result.abstained:
         result.answer = ABSTAIN[lang]
     return result
+
+
+def _cited(passages: Sequence[Passage], citations: Sequence[Citation]) -> list[Passage]:
+    """The passages that hold a citation's span."""
+    return [p for p in passages if any(c.source == p.source and p.start <= c.start < p.end for c in citations)]
 
 
 # "Quelles régions ...?", "Which two regions ...?", "What are ...?": several things asked for, not "In which year?"

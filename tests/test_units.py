@@ -434,6 +434,18 @@ def test_a_copied_rank_figure_wins_over_the_words_the_model_wrote_before_it() ->
     assert wrong.abstained  # without the figure, the invented rank is still dropped
 
 
+def test_an_answer_the_named_passage_does_not_concern_is_attributed_afresh() -> None:
+    """ "Istanbul (2nd)": the second passage also says Istanbul, but of the June round; the
+    first, on the talks of mid-May the question asks about, backs it as well."""
+    may = "Des pourparlers directs, les premiers depuis mars 2022, se sont déroulés à Istanbul vendredi."
+    june = "Le deuxième cycle de négociations s'est tenu lundi à Istanbul."
+    ps = [Passage(n, f"{n}.txt", 0, len(t), t, "t", "2025-06-04", 1.0) for n, t in enumerate((may, june), 1)]
+    question = "Russia and Ukraine held their first direct talks since March 2022 in mid-May. Which city hosted them?"
+    answer = finish(question, question, "en", "Istanbul (2nd)", ps)
+    assert answer.answer == "Istanbul [1]", answer.answer
+    assert [c.source for c in answer.citations] == ["1.txt"]
+
+
 def test_a_passage_named_in_words_becomes_its_marker() -> None:
     text = "Des affrontements ont causé la mort du général Mikhaïl Goudkov lors d'une opération à Korenevo."
     p = Passage(1, "a.txt", 0, len(text), text, "t", "2025-07-03", 1.0)
