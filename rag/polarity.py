@@ -21,16 +21,19 @@ from rag.lexical import STOP_WORDS
 from rag.normalize import fold
 from rag.weekdays import MONTHS_EN, MONTHS_FR, WEEKDAYS_EN, WEEKDAYS_FR
 
+# An opening clause before the question proper: "In the early June call, did ...", "Côté russe, est-ce qu'on ..."
+_OPENING = r"(?:[^,?]{1,80},\s*)?"
 _EN_AUX = re.compile(
-    r"^(?:(?:and|so|but|then|after [^,]+,|according to [^,]+,)\s+)?"
+    rf"^{_OPENING}(?:(?:and|so|but|then)\s+)?"
     r"(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could|should|may|might)(?:n't)?\b",
     re.I,
 )
-_FR_START = re.compile(r"^(?:et\s+)?(?:est-ce qu|est ce qu)", re.I)
+_FR_VERB = re.compile(r"\b(?:a|ont|est|sont|avait|avaient|etait|etaient|va|vont|sera|seront|aurait|auraient)\s+\w")
+_FR_START = re.compile(rf"^{_OPENING}(?:et\s+)?(?:est-ce qu|est ce qu)", re.I)
 # Verb-subject inversion ("a-t-il", "allait-elle", "ont-elles") outside a wh-question.
 _FR_INVERSION = re.compile(r"\b\w+-(?:t-)?(?:il|elle|ils|elles|on)\b", re.I)
 _WH = re.compile(
-    r"\b(?:qui|que|qu|quoi|quel|quelle|quels|quelles|quand|ou|comment|combien|pourquoi|lequel|laquelle|"
+    r"\b(?:qui|que|qu|quoi|quel|quelle|quels|quelles|quand|ou|comment|combien|combientieme|quantieme|pourquoi|lequel|laquelle|"
     r"lesquels|lesquelles|who|whom|whose|what|when|where|which|why|how)\b"
 )
 # "ne ... pas", "n'a pas", "sans", "aucun", "jamais"; not, n't, never, no, without.
@@ -54,6 +57,12 @@ def is_yes_no(question: str) -> bool:
 
     >>> is_yes_no("The talks brought no truce. Did they at least agree on a swap?"), is_yes_no("Pas de trêve. Quand ?")
     (True, False)
+    >>> is_yes_no("At the Istanbul talks, did they agree on a swap?"), is_yes_no("Côté russe, est-ce qu'on a aimé ?")
+    (True, True)
+    >>> is_yes_no("In the June call, what did Putin say?"), is_yes_no("Selon Trump, combien de soldats meurent ?")
+    (False, False)
+    >>> is_yes_no("Les armes, Trump et Poutine en ont parlé ?"), is_yes_no("Et le 3 juillet ?")
+    (True, False)
     """
     text = asking(question)
     if _EN_AUX.search(text):
@@ -62,7 +71,10 @@ def is_yes_no(question: str) -> bool:
     if _FR_START.search(folded):
         return True
     inversion = _FR_INVERSION.search(folded.split("?")[0])
-    return inversion is not None and not _WH.search(folded[: inversion.start()])  # "Quand a-t-il ..." asks when
+    if inversion is not None:
+        return not _WH.search(folded[: inversion.start()])  # "Quand a-t-il ..." asks when
+    # Spoken French: a statement asked ("Trump et Poutine en ont parlé ?"), no question word in it
+    return bool(_FR_VERB.search(folded)) and folded.rstrip().endswith("?") and not _WH.search(folded)
 
 
 # Verbs that deny what follows: "écarter toute concession" says no to concessions, and
