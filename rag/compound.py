@@ -17,6 +17,8 @@ answers stay in the result, with their citations, so the figure can be checked.
 'both'
 >>> kind("Qui a appelé Lavrov et quand ?") is None
 True
+>>> kind("Russia annexed Crimea in what year, and in what year did Putin claim the four regions?")
+'both'
 
 The common shapes are split without the model, which often drops a date or a name when it
 rewrites ("the first call" for "the call of early June"): a difference, a comparison or a
@@ -51,7 +53,12 @@ _TOTAL = re.compile(
     re.I,
 )
 # Two full questions joined: "Which official ..., and which minister described ...?"
-_BOTH = re.compile(rf"^\W*{_WH}\b.+(?:,\s*|\s)(?:and|et)\s+{_WH}\s+(?:\S+\s+){{3,}}", re.I)
+# ("Russia annexed Crimea in what year, and in what year did Putin claim ...?": the first asked at its end)
+_BOTH = re.compile(
+    rf"^\W*(?:{_WH}\b.|[^,?]+\b(?:in|en|à|on|of|de)\s+{_WH}\s+\w+(?=\s*,))"
+    rf".*(?:,\s*|\s)(?:and|et)\s+(?:(?:in|en|à|on)\s+)?{_WH}\s+(?:\S+\s+){{3,}}",
+    re.I,
+)
 
 # A quantity compared between two things: "De combien de minutes X a-t-il été plus long que Y ?",
 # "How many minutes longer was X than Y?", "X a-t-il duré plus longtemps que Y ?", "Was X shorter than Y?"
