@@ -77,6 +77,15 @@ _SHAPES = [
     ("compare", re.compile(
         r"^\s*(?:(?:was|were) (?P<x>.+?)|did (?P<x2>.+?) last) (?P<adj>longer|shorter) than (?P<y>.+?)\s*\?*\s*$",
         re.I)),
+    ("difference", re.compile(  # "Comparing X with Y, how much longer did the first one last?"
+        r"^\s*(?:comparing|if (?:you|we) compare|en comparant|si (?:l['’])?on compare)\s+(?P<x>.+?)\s+"
+        r"(?:with|to|and|avec|à|et)\s+(?P<y>.+?),\s*"
+        r"(?:how (?:much|many (?P<unit>minutes|hours))\s+(?P<adj>longer|shorter)|de combien(?: de minutes)?\b.*?\b(?P<sign>plus|moins)\s+(?:longs?|longues?|courts?|courtes?|longtemps))\b",
+        re.I)),
+    ("total", re.compile(  # "Si on additionne X et celui du 3 juillet, ... combien de temps en tout ?"
+        r"^\s*(?:si (?:l['’])?on additionne|en additionnant|if (?:you|we) add(?: up)?|adding(?: up)?)\s+(?P<x>.+?)\s+"
+        r"(?:et|and|to|with)\s+(?P<y>.+?),\s*.*\b(?:combien de temps|how long|how much time|how many minutes)\b",
+        re.I)),
     ("between", re.compile(  # the years or days between two events
         r"^\s*(?:il (?:s['’]est (?:passé|écoulé)|y a(?: eu)?) |(?:ça|cela) fait )?"
         r"combien (?P<span>d['’]années|de jours) "
@@ -194,6 +203,10 @@ def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
     ["À quelle date a eu lieu l'attaque ?", "À quelle date après l'attaque Trump et Poutine se sont-ils parlé ?"]
     >>> rule_parts("How many days passed between the call of May 19 and their call in July?", "en")[0][1]
     'On what date did their call in July take place?'
+    >>> rule_parts("Comparing the early-June call with the July 3 one, how much longer did the first last?", "en")[0]
+    ['How long did the early-June call last?', 'How long did the July 3 call last?']
+    >>> rule_parts("Si on additionne l'appel de juin et celui du 3 juillet, ça fait combien de temps ?", "fr")[0][1]
+    "Combien de temps a duré l'appel du 3 juillet ?"
     >>> rule_parts("Il s'est passé combien de jours entre l'appel du 19 mai et celui du 3 juillet ?", "fr")[0]
     ["À quelle date a eu lieu l'appel du 19 mai ?", "À quelle date a eu lieu l'appel du 3 juillet ?"]
     >>> rule_parts("How many years passed between Russia's annexation of Crimea and Putin's claim?", "en")[0][1]
@@ -297,7 +310,7 @@ def _head(x: str, lang: str) -> str:
 
 # "the second one", "le second": another of what the first side names
 _OTHER_ONE = re.compile(
-    r"^(?:(?P<en>the|that)\s+(?P<which>\w+)\s+one"
+    r"^(?:(?P<en>the|that)\s+(?P<which>[\w-]+(?:\s+\d+)?)\s+one"
     r"|(?P<fr>le|la|les)\s+(?P<quel>seconde?s?|suivante?s?|derni(?:er|[eè]re)s?|premi(?:er|[eè]re)s?|autres?|\w+i[eè]mes?))\s*$",
     re.I,
 )
