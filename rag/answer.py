@@ -607,12 +607,14 @@ def _length(
     ten times as many: an English question's length may rank below French sentences that
     share its names). `shown` is the `focus` of the hits retrieved for `part`. With the
     passage and the sentence's offsets in its document."""
+    months = asked_months(part)
     for passages in (
         shown(max_sentences=settings.top_k),
         shown(max_sentences=2 * settings.top_k, budget_chars=2 * BUDGET_CHARS),
         shown(max_sentences=10 * settings.top_k, budget_chars=10 * BUDGET_CHARS),
     ):
-        for p in passages:
+        # "the early-June call": first the passages of articles published in June
+        for p in sorted(passages, key=lambda p: bool(months) and _month(p.date) not in months):
             if not about(part, [p]):
                 continue
             for s, e in sentence_spans(p.text):
@@ -634,6 +636,11 @@ def _stating_day(part: str, shown: Callable[..., list[Passage]], settings: Setti
             if wanted & {(d.month, d.day) for d in dates(annotate(p.text[s:e], p.date)) if d.month and d.day}:
                 return Citation.of(1, p, p.start + s, p.start + e)
     return None
+
+
+def _month(date: str | None) -> int:
+    """The month of an ISO date, 0 without one."""
+    return int(date[5:7]) if date and len(date) >= 7 else 0
 
 
 def _lengths(
