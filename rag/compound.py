@@ -80,7 +80,8 @@ _SHAPES = [
     ("difference", re.compile(  # "Comparing X with Y, how much longer did the first one last?"
         r"^\s*(?:comparing|if (?:you|we) compare|en comparant|si (?:l['’])?on compare)\s+(?P<x>.+?)\s+"
         r"(?:with|to|and|avec|à|et)\s+(?P<y>.+?),\s*"
-        r"(?:how (?:much|many (?P<unit>minutes|hours))\s+(?P<adj>longer|shorter)|de combien(?: de minutes)?\b.*?\b(?P<sign>plus|moins)\s+(?:longs?|longues?|courts?|courtes?|longtemps))\b",
+        r"(?:how (?:much|many (?P<unit>minutes|hours))\s+(?P<adj>longer|shorter)"
+        r"|de combien(?: de minutes)?\b.*?\b(?P<sign>plus|moins)\s+(?:longs?|longues?|courts?|courtes?|longtemps))\b",
         re.I)),
     ("total", re.compile(  # "Si on additionne X et celui du 3 juillet, ... combien de temps en tout ?"
         r"^\s*(?:si (?:l['’])?on additionne|en additionnant|if (?:you|we) add(?: up)?|adding(?: up)?)\s+(?P<x>.+?)\s+"
