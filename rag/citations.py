@@ -301,6 +301,12 @@ _COUNT_ASKED = re.compile(
     r"|\bhow often\b|\b(?:le |la )?(?:combienti|quanti)[eè]me\b",
     re.I,
 )
+# What is counted named before the asking: "Il a parlé de trains ... : il y en avait combien ?"
+_COUNT_AFTER = re.compile(
+    r"\b(?:de|des|d['’]|of)\s+(?P<words>\w+(?: \w+){0,2})[^?:]*:\s*"
+    r"(?:il y en (?:avait|a(?: eu)?)\s+combien|combien y en (?:avait|a)(?:-t-il)?|how many (?:were there|of them))",
+    re.I,
+)
 _TIMES = {"fois", "times"}  # "combien de fois", "how many times": a count of anything
 
 
@@ -311,8 +317,10 @@ def counted_words(question: str) -> list[str] | None:
 
     >>> counted_words("How many phone calls had they had?"), counted_words("Quand ?")
     (['phone', 'calls', 'had'], None)
+    >>> counted_words("Il a parlé de trains qui ont déraillé : il y en avait combien ?")
+    ['trains', 'qui', 'ont']
     """
-    m = _COUNT_ASKED.search(question)
+    m = _COUNT_ASKED.search(question) or _COUNT_AFTER.search(question)
     return None if m is None else (m["words"] or "").split()
 
 
