@@ -230,11 +230,8 @@ _PASSAGE_LEAD = re.compile(
     re.I,
 )
 _PASSAGE_NOTE = re.compile(r"\s*\((?:see |voir )?(?:le |the )?passage\s*\[?(\d+)\]?\)", re.I)
-_RANK_WORD = re.compile(  # "the sixth (6th)", "Monday (2nd)": a rank or a day, not a passage
-    r"(?:i[eè]mes?|th|first|second|third|premi[eè]re?s?|secondes?|day|di|lundi|mardi|mercredi|jeudi|vendredi|samedi)"
-    r"\W*$",
-    re.I,
-)
+# "the sixth (6th)", "Monday (2nd)", "lundi (2)": a rank or a day, not a passage
+_RANK_WORD = re.compile(r"(?:i[eè]mes?|th|first|second|third|premi[eè]re?s?|secondes?|day|di|dimanche)\W*$", re.I)
 _ORDINAL_NOTE = re.compile(r"\s*\((\d+)(?:st|nd|rd|th|e|er)\)(?=\W*$)", re.I)  # "Istanbul (2nd)": the second passage
 
 
@@ -389,10 +386,10 @@ def _vague() -> frozenset[str]:
 
 
 _NONE = re.compile(r"\b(?:aucune?|nobody|none|nothing|rien)\b", re.I)  # "how many?" - "none"
-# "Trump or Biden?": the answer repeats a word of the question.
 # A question on what came next, and an answer on what came before.
 _AFTERWARDS = re.compile(r"\b(?:ensuite|puis|par la suite|next|afterwards|then|later)\b", re.I)
 _EARLIER = re.compile(r"\b(?:plus tôt|auparavant|la veille|earlier|beforehand|the day before)\b", re.I)
+# "Trump or Biden?": the answer repeats a word of the question.
 _CHOICE = re.compile(r"\b(?:or|ou)\b(?!\s+(?:not|non|pas)\b)", re.I)
 
 
