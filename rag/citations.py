@@ -77,7 +77,7 @@ _NATIONALITY = re.compile(
     r"\b(?:[a-zà-ÿ]{3,}(?:i|é)?(?:en|ain|ais|ois)(?:ne|e)?|russe|allemande?|turque|turc|britannique)s?\b"
 )
 _NATIONALITY_EN = {"russe": "Russian", "allemand": "German", "allemande": "German", "turc": "Turkish"}
-_NATIONALITY_EN |= {"turque": "Turkish", "britannique": "British", "française": "French", "francais": "French"}
+_NATIONALITY_EN |= {"turque": "Turkish", "britannique": "British", "français": "French", "française": "French"}
 # Russian, Européens, les Russes: a nationality, not whom a question is about.
 _DEMONYM = re.compile(r"\b[A-Z]\w+(?:ians?|eans?|cans?|ese|ish|iens?|éens?|ains?|ais|ois|sses?)\b")
 
@@ -480,13 +480,13 @@ def passage_facts(passage: Passage) -> Facts:
 def _nationality(adjective: str) -> set[str]:
     """An adjective of nationality as names: singular, and in English where it sounds otherwise.
 
-    >>> sorted(_nationality("russes")), sorted(_nationality("ukrainiens"))
-    (['Russian', 'russe', 'russes'], ['ukrainien', 'ukrainiens'])
+    >>> sorted(_nationality("russes")), sorted(_nationality("ukrainiens")), sorted(_nationality("français"))
+    (['Russian', 'russe', 'russes'], ['ukrainien', 'ukrainiens'], ['French', 'français'])
     >>> soldiers = Passage(1, "a.txt", 0, 60, "Il tue 5 000 soldats russes et ukrainiens par semaine.", "", None, 1.0)
     >>> attribute("Trump said 5,000 Russian and Ukrainian soldiers were killed every week.", [soldiers])[2]
     0
     """
-    singular = adjective[:-1] if adjective.endswith("s") else adjective
+    singular = adjective[:-1] if adjective.endswith("s") and not adjective.endswith(("ais", "ois")) else adjective
     return {adjective, singular} | ({_NATIONALITY_EN[singular]} if singular in _NATIONALITY_EN else set())
 
 
