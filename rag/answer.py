@@ -30,6 +30,7 @@ from rag.citations import (
     facts_of,
     given_by_title,
     led_unmentioned,
+    published,
     restates,
     stated_count,
     unplaced,
@@ -611,7 +612,7 @@ def _length(
         shown(max_sentences=10 * settings.top_k, budget_chars=10 * BUDGET_CHARS),
     ):
         # "the early-June call": first the passages of articles published in June
-        for p in sorted(passages, key=lambda p: bool(months) and _month(p.date) not in months):
+        for p in sorted(passages, key=lambda p: bool(months) and getattr(published(p.date), "month", 0) not in months):
             if not about(part, [p]):
                 continue
             for s, e in sentence_spans(p.text):
@@ -633,11 +634,6 @@ def _stating_day(part: str, shown: Callable[..., list[Passage]], settings: Setti
             if wanted & {(d.month, d.day) for d in dates(annotate(p.text[s:e], p.date)) if d.month and d.day}:
                 return Citation.of(1, p, p.start + s, p.start + e)
     return None
-
-
-def _month(date: str | None) -> int:
-    """The month of an ISO date, 0 without one."""
-    return int(date[5:7]) if date and len(date) >= 7 else 0
 
 
 def _lengths(
@@ -935,8 +931,9 @@ def enumerate_list(question: str, answer: Answer) -> None:
     # "régions", adds their names.
     noun = _PLURAL_ASKED.search(question)
     asked = set(analyze(noun["noun"])) if noun else set()
-    said = set(analyze(MARKER.sub("", answer.answer)))
-    counts = set(numbers(MARKER.sub("", answer.answer))) if noun else set()
+    bare = MARKER.sub("", answer.answer)
+    said = set(analyze(bare))
+    counts = set(numbers(bare)) if noun else set()
     if not asked & said and not counts:
         return
     for p in answer.passages:

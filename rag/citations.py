@@ -142,7 +142,7 @@ class Facts:
 _TODAY = re.compile(r"\b(?:aujourd['’]hui|ce matin|ce soir|cet après-midi|today|this morning|tonight)\b", re.I)
 
 
-def _published(doc_date: str | None) -> dt.date | None:
+def published(doc_date: str | None) -> dt.date | None:
     """An article's date ('2025-07-03'), if it is one."""
     try:
         return dt.date.fromisoformat(doc_date) if doc_date else None
@@ -186,7 +186,7 @@ def facts_of(text: str, *, doc_date: str | None = None, claim: bool = False) -> 
     if pairs or (not claim and 2.0 in f.numbers):  # a count of two also gives "the two"
         f.numbers.add(PAIR)
     if doc_date and _TODAY.search(text):  # the article's date is the passage's only when it says "today"
-        day = _published(doc_date)
+        day = published(doc_date)
         if day:
             f.days.add((day.month, day.day))
             f.weekdays.add(day.weekday())
@@ -506,7 +506,7 @@ def _holds(asked: Facts, passage: Passage) -> bool:
     held = passage_facts(passage)
     found = _names_in(asked, held, f"{passage.text} {passage.title}")
     counted = (asked.numbers | asked.ranks) & (held.numbers | held.ranks)
-    day = _published(passage.date)
+    day = published(passage.date)
     days = held.days | ({(day.month, day.day)} if day else set())
     return bool(found or asked.days & days or counted or len(asked.words & held.words) >= 2)
 
@@ -591,8 +591,8 @@ def led_unmentioned(question: str, passages: Sequence[Passage]) -> bool:
     led = {w for w in re.findall(r"[\w-]+", fold(m["led"])) if len(w) >= COGNATE_CHARS}
     nationalities = _DEMONYM.findall(m["led"].title()) + [x.group() for x in _NATIONALITY.finditer(fold(m["led"]))]
     led -= {fold(n) for n in nationalities}
-    held = {w[:COGNATE_CHARS] for p in passages for w in re.findall(r"\w+", fold(p.text))}
-    return bool(led) and not any(w[:COGNATE_CHARS] in held for w in led)
+    held = {w for p in passages for w in re.findall(r"\w+", fold(p.text))}
+    return bool(led) and not _cognates(led, held)
 
 
 # "Où ...", "Dans quelle ville ...", "In which country ...": a place asked for.
@@ -773,7 +773,7 @@ def _leading_name(sentence: str, known: set[str]) -> set[str]:
     first = _CAPITALISED.match(sentence.lstrip())
     if first is None or fold(first.group()) in _NOT_NAMES:
         return set()
-    key = name_key(re.sub(r"['’]s$", "", first.group()))  # "Trump's government"
+    key = name_key(_POSSESSIVE.sub("", first.group()))  # "Trump's government"
     return {key} if key in known else set()
 
 
@@ -823,7 +823,7 @@ def attribute(
         if miscast(bare, held):  # "Lavrov occupe la fonction de secrétaire d'État" (Rubio's)
             unsupported += 1
             continue
-        if _ASKING.match(MARKER.sub("", bare).strip()):  # a question (a heading echoed) answers nothing
+        if _ASKING.match(bare):  # a question (a heading echoed) answers nothing
             unsupported += 1
             continue
         named = _named(sentence, sentences[i + 1] if i + 1 < len(sentences) else "")
