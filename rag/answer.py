@@ -863,13 +863,15 @@ def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Pa
         asked = f"{question} {query}"
         spare = not (_leads_to(question) | _leads_to(query)) & {"date", "time"}  # not "où ... quand il a dit"
         text, citations, result.unsupported = attribute(safe, passages, question=asked, spare_dates=spare)
-        if citations and not about(query, _cited(passages, citations)) and MARKER.search(safe):
+        concerned = about(query, _cited(passages, citations))
+        if citations and not concerned and MARKER.search(safe):
             # the passage the model named is about something else; one that backs it as well may not be
             text, citations, result.unsupported = attribute(
                 MARKER.sub("", safe), passages, question=asked, spare_dates=spare
             )
+            concerned = about(query, _cited(passages, citations))
         placed = not unplaced(question, text, citations)
-        if citations and about(query, _cited(passages, citations)) and timed(question, text, citations) and placed:
+        if citations and concerned and timed(question, text, citations) and placed:
             result.answer, result.citations, result.abstained = text, citations, False
             enumerate_list(question, result)
     if result.abstained:
