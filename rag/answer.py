@@ -333,22 +333,30 @@ _ASKING = re.compile(
 
 
 _WHEN_LAST = re.compile(r"\b(?:when|quand)\W*$", re.I)
+# Spoken French asks at the end: "..., ils ont eu lieu à quelle date exactement ?" (not
+# "dans quel pays quand il a réclamé ... ?")
+_ASKED_LAST = re.compile(r"\b(?:[àa]\s+)?(?:quel(?:le)?s?|combien|what|which|how)\b[^,?]{0,30}\W*$", re.I)
 _WHERE_WHY = re.compile(r"^\W*(?:[\w'’-]+\s+)?(?:where|o[uù]|why|pourquoi)\b", re.I)  # "Where was he when ...?"
 
 
 def _leads_to(question: str) -> set[str]:
     """The kinds of fact `question` asks for: read from the first words of it, or of its last
     sentence ("Le 2 juin. What day of the week was that?"), past "And" and past an opening
-    clause that asks nothing ("Selon X,", "Avant celui du 19 mai,"), and "when" at its end.
+    clause that asks nothing ("Selon X,", "Avant celui du 19 mai,"), and "when" or "à quelle
+    date" at its end.
     "What did he say when they met?" and "Where was he when ...?" do not ask when.
 
     >>> _leads_to("Avant celui du 19 mai, à quand remontait leur appel ?"), _leads_to("What did he say when they met?")
     ({'date'}, set())
     >>> _leads_to("Juste avant l'appel : quel jour a eu lieu l'attaque ?"), _leads_to("The first talks since when?")
     ({'date'}, {'date'})
+    >>> _leads_to("Les pourparlers d'Istanbul, ils ont eu lieu à quelle date exactement ?")
+    {'date'}
     """
     text = _LEAD_IN.sub("", question.strip())
     kinds = {"date"} if _WHEN_LAST.search(text) else set()
+    if last := _ASKED_LAST.search(text):
+        kinds |= asked_kinds(" ".join(last.group().split()[:4]))
     for part in (text, asking(text)):
         while (parts := part.partition(","))[1] and parts[2].strip() and not _ASKING.match(parts[0]):
             part = parts[2]
