@@ -781,6 +781,10 @@ def split_sentences(text: str) -> list[str]:
     return [text[s:e] for s, e in sentence_spans(text)] or ([text] if text.strip() else [])
 
 
+# A question asking the time of day ("À quelle heure ?"), not how long.
+ASKS_TIME = re.compile(r"\b(?:what time|at what hour|[àa] quelle heure)\b", re.I)
+
+
 def attribute(
     answer: str,
     passages: Sequence[Passage],
@@ -805,8 +809,12 @@ def attribute(
     ('', [], 1)
     >>> attribute("Oui, les pourparlers sont-ils au point mort [1] ?", [heading])[0]
     'Oui, les pourparlers sont-ils au point mort [1] ?'
+    >>> call = Passage(1, "a.txt", 0, 60, "L'appel aura lieu à 10 heures le lundi 19 mai.", "", None, 1.0)
+    >>> [attribute("10 heures le lundi 19 mai.", [call], question=q)[0] for q in ("À quelle heure ?", "Combien ?")]
+    ['10 heures le lundi 19 mai [1].', '']
     """
     given = facts_of(question) if question else Facts()
+    clock = bool(ASKS_TIME.search(question))
     pfacts = [passage_facts(p) for p in passages]
     langs = [language(p.text) for p in passages]
     known_names = _mid_sentence_names(p.text for p in passages)
@@ -827,9 +835,9 @@ def attribute(
             unsupported += 1
             continue
         named = _named(sentence, sentences[i + 1] if i + 1 < len(sentences) else "")
-        claim, chosen = _backing(bare, given, pfacts, passages, langs, known_names, named, threshold)
+        claim, chosen = _backing(bare, given, pfacts, passages, langs, known_names, named, threshold, clock)
         if not chosen and spare_dates and claim.days | claim.weekdays and (shorter := strip_dates(bare)) != bare:
-            claim, chosen = _backing(shorter, given, pfacts, passages, langs, known_names, named, threshold)
+            claim, chosen = _backing(shorter, given, pfacts, passages, langs, known_names, named, threshold, clock)
             bare = shorter if chosen else bare
         markers = []
         if not chosen:
@@ -856,9 +864,14 @@ def _backing(
     known_names: set[str],
     named: set[int],
     threshold: float,
+    clock: bool = False,
 ) -> tuple[Facts, list[Passage]]:
-    """The facts of the answer sentence `bare` and the passages that back them."""
+    """The facts of the answer sentence `bare` and the passages that back them. Asked what
+    `clock` time, "10 heures le lundi 19 mai" states the hour 10, not a length of ten hours."""
     claim = without(facts_of(bare, claim=True), given)
+    if clock:
+        claim.numbers |= {d // 60 for d in claim.durations if d % 60 == 0}
+        claim.durations = set()
     leading = _leading_name(bare, known_names)
     claim.names |= leading
     claim.restated |= leading & given.names  # "Putin and Trump said ...": the question named both

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from rag.chunking import sentence_spans, sentence_text
-from rag.citations import Passage, facts_of
+from rag.citations import ASKS_TIME, Passage, facts_of
 from rag.embeddings import Embedder
 from rag.lexical import analyze
 from rag.normalize import clock_times, dates, durations, language, numbers
@@ -66,7 +66,7 @@ _ASKS: dict[str, re.Pattern[str]] = {
     "date": re.compile(r"\b(?:when|quand|what (?:day|date)|which day|quel(?:le)? (?:jour|date)|depuis quand)\b", re.I),
     "number": re.compile(r"\b(?:how many|how much|combien|nombre|number of|montant|total)\b", re.I),
     "person": re.compile(r"\b(?:who|whom|qui)\b", re.I),
-    "time": re.compile(r"\b(?:what time|[àa] quelle heure)\b", re.I),
+    "time": ASKS_TIME,
 }
 
 
