@@ -232,7 +232,7 @@ def without(claim: Facts, given: Facts) -> Facts:
 # the passage's "deux morts", nor "7" to "How many were injured?" its "sept morts".
 _COUNTED_WORDS = {
     "dead": "mort morts tue tues tuee tuees dead death deaths killed died",
-    "injured": "blesse blesses blessee blessees injured wounded",
+    "injured": "blesse blesses blessee blessees injured wounded hurt",
     "soldier": "soldat soldats militaire militaires soldier soldiers troops",
     "prisoner": "prisonnier prisonniers prisoner prisoners",
     "drone": "drone drones",
