@@ -70,7 +70,8 @@ _SHAPES = [
         rf"^\s*de combien(?: de (?P<unit>minutes|heures|temps))?\s+(?P<x>.+?)\s+{_VERB_FR}\s+(?:été|duré)\s+"
         rf"{_LONG_FR}{_THAN_FR}", re.I)),
     ("difference", re.compile(
-        r"^\s*how (?:many (?:more )?(?P<unit>minutes|hours)|much) (?P<adj>longer|shorter)? ?(?:was|were|did|is) "
+        r"^\s*(?:(?:roughly|approximately|about|exactly|so|and),?\s+)?"
+        r"how (?:many (?:more )?(?P<unit>minutes|hours)|much) (?P<adj>longer|shorter)? ?(?:was|were|did|is) "
         r"(?P<x>.+?)(?: last| take)?(?: (?P<adj2>longer|shorter))? than (?P<y>.+?)\s*\?*\s*$", re.I)),
     ("compare", re.compile(
         rf"^\s*(?:est-ce que\s+)?(?P<x>.+?)\s+{_VERB_FR}\s+(?:été|duré)\s+{_LONG_FR}{_THAN_FR}", re.I)),
@@ -87,6 +88,10 @@ _SHAPES = [
         r"^\s*(?:si (?:l['’])?on additionne|en additionnant|if (?:you|we) add(?: up)?|adding(?: up)?)\s+(?P<x>.+?)\s+"
         r"(?:et|and|to|with)\s+(?P<y>.+?),\s*.*\b(?:combien de temps|how long|how much time|how many minutes)\b",
         re.I)),
+    ("total", re.compile(  # "Au total, combien de temps ... si on compte X et celui du 3 juillet ?"
+        r"\b(?:combien de temps|how long|how much time|how many minutes)\b.*?\b"
+        r"(?:si (?:l['’])?on compte|en comptant|counting|if (?:you|we) count|if (?:you|we) add(?: up)?)\s+"
+        r"(?P<x>.+?)\s+(?:et|and)\s+(?P<y>.+?)\s*\?*\s*$", re.I)),
     ("between", re.compile(  # the years or days between two events
         r"^\s*(?:il (?:s['’]est (?:passé|écoulé)|y a(?: eu)?) |(?:ça|cela) fait )?"
         r"combien (?P<span>d['’]années|de jours) "
@@ -208,6 +213,10 @@ def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
     ['How long did the early-June call last?', 'How long did the July 3 call last?']
     >>> rule_parts("Si on additionne l'appel de juin et celui du 3 juillet, ça fait combien de temps ?", "fr")[0][1]
     "Combien de temps a duré l'appel du 3 juillet ?"
+    >>> rule_parts("Combien de temps ont-ils parlé si on compte l'appel de juin et celui du 3 juillet ?", "fr")
+    (["Combien de temps a duré l'appel de juin ?", "Combien de temps a duré l'appel du 3 juillet ?"], 'minutes', True)
+    >>> rule_parts("Roughly how many minutes longer was the June call than the one on July 3?", "en")[0]
+    ['How long did the June call last?', 'How long did the call on July 3 last?']
     >>> rule_parts("Il s'est passé combien de jours entre l'appel du 19 mai et celui du 3 juillet ?", "fr")[0]
     ["À quelle date a eu lieu l'appel du 19 mai ?", "À quelle date a eu lieu l'appel du 3 juillet ?"]
     >>> rule_parts("How many years passed between Russia's annexation of Crimea and Putin's claim?", "en")[0][1]
