@@ -878,6 +878,10 @@ def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Pa
                 MARKER.sub("", safe), passages, question=asked, spare_dates=spare
             )
             concerned = about(query, _cited(passages, citations))
+        if citations and not concerned and "date" in _leads_to(question) | _leads_to(query):
+            if redated := _dated_about(query, safe, passages, lang):
+                text, citations, result.unsupported = redated
+                concerned = True
         placed = not unplaced(question, text, citations)
         if citations and concerned and timed(question, text, citations) and placed:
             result.answer, result.citations, result.abstained = text, citations, False
@@ -885,6 +889,32 @@ def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Pa
     if result.abstained:
         result.answer = ABSTAIN[lang]
     return result
+
+
+def _dated_about(
+    query: str, answer: str, passages: Sequence[Passage], lang: str
+) -> tuple[str, list[Citation], int] | None:
+    """The one day `answer` gives, cited where a passage about what `query` names states it:
+    "Le 2 juin dernier, des négociations ... se sont tenues en Turquie", copied from a passage
+    that names neither the second round nor Istanbul, dates "la deuxième session à Istanbul"
+    as "Le deuxième cycle ... s'est tenu lundi (2 juin) à Istanbul" does. None otherwise.
+
+    >>> shown = [Passage(1, "a.txt", 0, 60, "Le 2 juin, des négociations se sont tenues en Turquie.", "", None, 1.0),
+    ...          Passage(2, "b.txt", 0, 70, "Le deuxième cycle s'est tenu le 2 juin à Istanbul.", "", None, 1.0)]
+    >>> _dated_about("Quand a eu lieu le deuxième cycle à Istanbul ?", "Le 2 juin, en Turquie [1].", shown, "fr")[0]
+    'Le 2 juin [1].'
+    """
+    days = {(d.month, d.day) for d in dates(MARKER.sub("", answer)) if d.month and d.day}
+    if len(days) != 1:
+        return None
+    month, day = days.pop()
+    for p in passages:
+        if (month, day) in facts_of(annotate(p.text, p.date), doc_date=p.date).days and about(query, [p]):
+            year = getattr(published(p.date), "year", None) or next((d.year for d in dates(answer) if d.year), None)
+            phrase = f"{day} {(MONTHS_FR if lang == 'fr' else MONTHS_EN)[month - 1]}" + (f" {year}" if year else "")
+            found = attribute(f"{'Le' if lang == 'fr' else 'On'} {phrase}.", [replace(p, n=1)])
+            return found if found[1] else None
+    return None
 
 
 def _cited(passages: Sequence[Passage], citations: Sequence[Citation]) -> list[Passage]:
