@@ -332,7 +332,11 @@ _ASKING = re.compile(
 )
 
 
-_WHEN_LAST = re.compile(r"\b(?:when|quand)\W*$", re.I)
+_WHEN_LAST = re.compile(  # "... s'étaient parlé quand pour la dernière fois ?"
+    r"\b(?:when|quand)(?:\s+(?:exactement|précisément|au juste|pour la (?:dernière|première) fois|"
+    r"(?:for the )?(?:last|first) time|exactly))?\W*$",
+    re.I,
+)
 # Spoken French asks at the end: "..., ils ont eu lieu à quelle date exactement ?" (not
 # "dans quel pays quand il a réclamé ... ?")
 _ASKED_LAST = re.compile(r"\b(?:[àa]\s+)?(?:quel(?:le)?s?|combien|what|which|how)\b[^,?]{0,30}\W*$", re.I)

@@ -63,7 +63,11 @@ _RELATIVE = re.compile(
 # What kind of fact a question asks for, and how to see one in a sentence.
 _ASKS: dict[str, re.Pattern[str]] = {
     "duration": re.compile(r"\b(?:how long|combien de temps|dur[ée]e?|dur[ée]|lasted?|last)\b", re.I),
-    "date": re.compile(r"\b(?:when|quand|what (?:day|date)|which day|quel(?:le)? (?:jour|date)|depuis quand)\b", re.I),
+    "date": re.compile(
+        r"\b(?:when|quand|what (?:(?:was|is) the )?(?:day|date)|which day|quel(?:le)? (?:(?:était|est) la )?(?:jour|date)|"
+        r"depuis quand)\b",
+        re.I,
+    ),
     "number": re.compile(r"\b(?:how many|how much|combien|nombre|number of|montant|total)\b", re.I),
     "person": re.compile(r"\b(?:who|whom|qui)\b", re.I),
     "time": ASKS_TIME,
