@@ -485,8 +485,19 @@ def names_someone(question: str, answer: str) -> bool:
     False
     >>> names_someone("Qui a appelé Lavrov ?", "Rubio a appelé Lavrov [1]."), names_someone("Quand ?", "Hier")
     (True, True)
+    >>> names_someone("Quel responsable américain a écrit sur X ?", "Le président américain a écrit sur X [1].")
+    False
     """
-    return "person" not in asked_kinds(question) or bool(facts_of(answer).names - facts_of(question).names)
+    asks = "person" in asked_kinds(question) or _WHICH_PERSON.search(question)
+    return not asks or bool(facts_of(answer).names - facts_of(question).names)
+
+
+# "Quel responsable américain a écrit ...?": who, in other words
+_WHICH_PERSON = re.compile(
+    r"\b(?:quel(?:le)?|which|what) (?:responsable|personne|personnalité|dirigeante?|homme|femme|ministre|"
+    r"conseill(?:er|ère)|diplomate|official|person|leader|minister|advis[eo]r|diplomat)s?\b",
+    re.I,
+)
 
 
 def _facts(kind: str, text: str) -> set[object]:
