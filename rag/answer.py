@@ -893,10 +893,10 @@ def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Pa
                 MARKER.sub("", safe), passages, question=asked, spare_dates=spare
             )
             concerned = about(query, _cited(passages, citations))
-        if citations and not concerned and "date" in _leads_to(question) | _leads_to(query):
-            if redated := _dated_about(query, safe, passages, lang):
-                text, citations, result.unsupported = redated
-                concerned = True
+        dated = citations and not concerned and "date" in _leads_to(question) | _leads_to(query)
+        if dated and (redated := _dated_about(query, safe, passages, lang)):
+            text, citations, result.unsupported = redated
+            concerned = True
         placed = not unplaced(question, text, citations)
         if citations and concerned and timed(question, text, citations) and placed:
             result.answer, result.citations, result.abstained = text, citations, False

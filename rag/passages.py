@@ -30,11 +30,12 @@ from functools import lru_cache
 from rag.chunking import sentence_spans, sentence_text
 from rag.citations import ASKS_TIME, Passage, facts_of
 from rag.embeddings import Embedder
+from rag.glossary import in_french
 from rag.lexical import analyze
 from rag.normalize import clock_times, dates, durations, language, numbers
 from rag.retrieval import CROSS_LINGUAL, Hit
 from rag.store import Store
-from rag.weekdays import annotate, in_french
+from rag.weekdays import annotate
 
 # Sentences that address the model rather than report news: never shown to it.
 _INSTRUCTION = re.compile(
@@ -64,8 +65,8 @@ _RELATIVE = re.compile(
 _ASKS: dict[str, re.Pattern[str]] = {
     "duration": re.compile(r"\b(?:how long|combien de temps|dur[ée]e?|dur[ée]|lasted?|last)\b", re.I),
     "date": re.compile(
-        r"\b(?:when|quand|what (?:(?:was|is) the )?(?:day|date)|which day|quel(?:le)? (?:(?:était|est) la )?(?:jour|date)|"
-        r"depuis quand)\b",
+        r"\b(?:when|quand|what (?:(?:was|is) the )?(?:day|date)|which day|"
+        r"quel(?:le)? (?:(?:était|est) la )?(?:jour|date)|depuis quand)\b",
         re.I,
     ),
     "number": re.compile(r"\b(?:how many|how much|combien|nombre|number of|montant|total)\b", re.I),
