@@ -33,6 +33,7 @@ from rag.chunking import indexed_text
 from rag.disk import LEXICAL_DIR, write_lock
 from rag.embeddings import Embedder, load_embedder
 from rag.errors import IndexMissing
+from rag.glossary import in_french
 from rag.lexical import LexicalIndex, digest
 from rag.settings import Settings
 from rag.store import Store, StoredChunk
@@ -151,8 +152,9 @@ class Retriever:
             sentences = self.store.nearest(vector, SENTENCES_PER_CHUNK * depth, sentences=True)
         if mode in ("hybrid", "bm25"):
             index = self.lexical(count)
-            lexical = index.search(query, depth)
-            coverage = index.coverage(query)
+            words = in_french(query)  # an English question's news words in French: "airfields" -> "aérodromes"
+            lexical = index.search(words, depth)
+            coverage = index.coverage(words)
             other = index.written_in_other_language(query)
         limit = None if self.reranker is not None else k  # a reranker reads every candidate
         hits = fuse(
