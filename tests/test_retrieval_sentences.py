@@ -222,3 +222,21 @@ def test_the_index_is_read_in_pages(small: Settings, monkeypatch: pytest.MonkeyP
     for page in (7, len(whole[1])):
         monkeypatch.setattr("rag.store.READ_PAGE", page)
         assert (store.file_states(), store.ids(), store.all_chunks()) == whole
+
+
+def test_an_english_question_finds_french_words_through_the_glossary(tmp_path: Path) -> None:
+    """The fake embedder shares no meaning across languages, so only the lexical side can find
+    "les sujets de l'appel" for "topics of the call": through the glossary's French words."""
+    settings = Settings(corpus_dir=tmp_path / "corpus", store_dir=tmp_path / "store", embedder="fake")
+    settings.corpus_dir.mkdir()
+    texts = {
+        "a.txt": "Les sujets de l'appel seront le commerce et la paix.",
+        "b.txt": "Le président a parlé aux journalistes lundi.",
+        "c.txt": "Une réunion est prévue à Genève la semaine prochaine.",
+    }
+    for name, text in texts.items():
+        (settings.corpus_dir / name).write_text(text, encoding="utf-8")
+    ingest(settings=settings)
+    retriever = Retriever.open(settings)
+    assert retriever.search("What topics will the call cover?", k=1, mode="bm25")[0].chunk.source == "a.txt"
+    assert retriever.search("Quels sujets pour l'appel ?", k=1, mode="bm25")[0].chunk.source == "a.txt"
