@@ -37,6 +37,7 @@ from rag.citations import (
     with_markers,
 )
 from rag.errors import InvalidQuestion
+from rag.glossary import in_french
 from rag.glosses import figures, gloss, unglossed
 from rag.lexical import analyze
 from rag.llm import LLM, Message, load_llm
@@ -476,6 +477,44 @@ def off_kind(question: str, answer: str, *, given: str = "") -> bool:
     return bool(kinds) and not any(_facts(kind, bare) - _facts(kind, question) for kind in kinds)
 
 
+# What a sentence says was not given: "sans que le fuseau horaire soit précisé", "sans préciser
+# le lieu", "le bilan n'a pas été communiqué", "without giving a toll", "the time was not disclosed".
+_UNSAID = re.compile(
+    r"\bsans que (?P<a>[^,.;]{3,60}?) (?:ne )?(?:soit|soient|ait été|aient été) "
+    r"(?:précisé|indiqué|communiqué|révélé|dévoilé|connu)e?s?\b"
+    r"|\bsans (?:préciser|indiquer|révéler|dévoiler|donner) (?P<b>[^,.;]{3,60})"
+    r"|(?P<c>\b[^,.;]{3,30}?) n'(?:a|ont) pas été (?:précisé|communiqué|révélé|dévoilé|indiqué)e?s?\b"
+    r"|\bwithout (?:specifying|saying|giving|disclosing|revealing) (?P<d>[^,.;]{3,60})"
+    r"|(?P<e>\b[^,.;]{3,30}?) (?:was|were|has|have|had) not (?:been )?"
+    r"(?:specified|disclosed|given|revealed|made public)\b",
+    re.I,
+)
+
+
+def unsaid(question: str, citations: Sequence[Citation]) -> bool:
+    """True when a cited sentence says that what `question` asks for was not given: an answer
+    drawn from it is a guess ("In which time zone was the call scheduled?" - "10:00 AM local
+    time", cited to "... à 10 heures, sans que le fuseau horaire soit précisé"). Not for a
+    yes/no question, which that sentence answers.
+
+    >>> span = "La conversation aura lieu à 10 heures, sans que le fuseau horaire soit précisé."
+    >>> cited = [Citation(1, "a.txt", 0, 80, span, 1.0)]
+    >>> unsaid("In which time zone was the call?", cited), unsaid("À quelle heure aura lieu la conversation ?", cited)
+    (True, False)
+    >>> unsaid("Was the time zone given?", cited)
+    False
+    """
+    if is_yes_no(question):
+        return False
+    asked = set(analyze(in_french(question)))
+    for c in citations:
+        for m in _UNSAID.finditer(c.text):
+            words = set(analyze(next(g for g in m.groups() if g)))
+            if words and words <= asked:
+                return True
+    return False
+
+
 def names_someone(question: str, answer: str) -> bool:
     """False when `question` asks who and `answer` names no one the question does not: "Le
     président russe a remis en question ..." is asked once more (not dropped: "les puissances
@@ -898,7 +937,7 @@ def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Pa
             text, citations, result.unsupported = redated
             concerned = True
         placed = not unplaced(question, text, citations)
-        if citations and concerned and timed(question, text, citations) and placed:
+        if citations and concerned and timed(question, text, citations) and placed and not unsaid(query, citations):
             result.answer, result.citations, result.abstained = text, citations, False
             enumerate_list(question, result)
     if result.abstained:

@@ -37,7 +37,7 @@ dirigeant=leader,leaders|document=document,documents|drones=drone,drones|
 échange=exchange,exchanged,exchanges,swap,swapped|échangés=exchanged,swapped|
 économie=economy|élection=election,elections|énergie=energy|enfants=children,child,kids|
 entretien=talk,interview|envoyé=envoy|escalade=escalation|explosions=explosion,explosions,blasts|
-forces=forces|frappes=strike,strikes,struck,airstrike,airstrikes|frontière=border|
+forces=forces|frappes=strike,strikes,struck,airstrike,airstrikes|frontière=border|fuseau horaire=time zone,timezone|
 gouvernement=government|guerre=war|habitants=residents,inhabitants|hôpital=hospital|
 incendie=fire,blaze|infrastructures=infrastructure|invasion=invasion|juge=judge|
 livraisons=deliveries,delivery,shipments,shipment|loi=law,bill|manifestation=protest,demonstration|
