@@ -963,8 +963,10 @@ def _dated_about(
         return None
     month, day = days.pop()
     for p in passages:
-        if (month, day) in facts_of(annotate(p.text, p.date), doc_date=p.date).days and about(query, [p]):
-            year = getattr(published(p.date), "year", None) or next((d.year for d in dates(answer) if d.year), None)
+        dated = annotate(p.text, p.date)  # "lundi (2 juin 2025)"
+        if (month, day) in facts_of(dated, doc_date=p.date).days and about(query, [p]):
+            stated = (d.year for d in dates(dated) if (d.month, d.day) == (month, day) and d.year)
+            year = next(stated, None) or getattr(published(p.date), "year", None)
             phrase = f"{day} {(MONTHS_FR if lang == 'fr' else MONTHS_EN)[month - 1]}" + (f" {year}" if year else "")
             found = attribute(f"{'Le' if lang == 'fr' else 'On'} {phrase}.", [replace(p, n=1)])
             return found if found[1] else None
