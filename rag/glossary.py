@@ -25,7 +25,7 @@ _WORDS = """
 accord=agreement,agreements,deal,deals|accuser=accuse,accused,accuses|aide=aid|
 aérodromes=airfield,airfields,airbase,airbases,airport,airports|alliés=allies,ally|
 annexion=annexation|annonce=announcement,announced,announce|appel=call,calls,phone call|
-armée=army,military|armes=weapon,weapons,arms|arrestation=arrest,arrested|
+armée=army|militaire=military|armes=weapon,weapons,arms|arrestation=arrest,arrested|
 attaque=attack,attacks,attacked,assault|avions=plane,planes,aircraft,jets|
 blessés=injured,wounded,hurt|bombardiers=bomber,bombers|budget=budget|
 cessez-le-feu=ceasefire,cease-fire|chef=head,chief|commerce=trade,commerce|
@@ -39,7 +39,7 @@ dirigeant=leader,leaders|document=document,documents|drones=drone,drones|
 entretien=talk,interview|envoyé=envoy|escalade=escalation|explosions=explosion,explosions,blasts|
 forces=forces|frappes=strike,strikes,struck,airstrike,airstrikes|frontière=border|fuseau horaire=time zone,timezone|
 gouvernement=government|guerre=war|habitants=residents,inhabitants|hôpital=hospital|
-incendie=fire,blaze|infrastructures=infrastructure|invasion=invasion|juge=judge|
+incendie=blaze|infrastructures=infrastructure|invasion=invasion|juge=judge|
 livraisons=deliveries,delivery,shipments,shipment|loi=law,bill|manifestation=protest,demonstration|
 marine=navy|médiation=mediation|mémorandum=memorandum|menace=threat,threatened,threats|
 ministre=minister|missiles=missile,missiles|morts=dead,deaths,died,fatalities|
@@ -48,7 +48,7 @@ objectifs=goals,objectives,aims|occupées=occupied|offensive=offensive|opératio
 paix=peace|pape=pope|parlement=parliament|plan=plan|police=police|pourparlers=talks|
 président=president|prisonniers=prisoners,prisoner,pows|progrès=progress|projets=projects|
 proposition=proposal|rencontre=meeting,meetings,met|régions=regions,region,provinces|
-réunion=briefing,session|riposte=retaliation,retaliate,respond,response|
+réunion=briefing|riposte=retaliation,retaliate|
 sanctions=sanctions|secrétaire=secretary|soldats=soldiers,soldier|sommet=summit|
 soutien=support,backing|spatial=space|sujets=topics,topic,subjects,subject,issues|
 territoire=territory,territories|terreur=terror,terrorism|tués=killed|trains=train,trains|
