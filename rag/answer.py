@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import time
 import unicodedata
@@ -30,6 +29,7 @@ from rag.citations import (
     facts_of,
     given_by_title,
     led_unmentioned,
+    passage_facts,
     published,
     restates,
     stated_count,
@@ -193,9 +193,8 @@ def _date_label(date: str | None, lang: str) -> str:
     >>> _date_label("2025-07-03", "fr"), _date_label("2025-07-03", "en")
     (' (article du 3 juillet)', ' (article of 3 July)')
     """
-    try:
-        day = dt.date.fromisoformat(date or "")
-    except ValueError:
+    day = published(date)
+    if day is None:
         return ""
     month = MONTHS_FR[day.month - 1] if lang == "fr" else MONTHS_EN[day.month - 1]
     return f" (article {'du' if lang == 'fr' else 'of'} {day.day} {month})"
@@ -923,7 +922,8 @@ def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Pa
     off = off_kind(question, safe, given=" ".join(given_by_title(question, passages)))
     if not is_refusal(safe) and not off and not led_unmentioned(question, passages):
         asked = f"{question} {query}"
-        spare = not (_leads_to(question) | _leads_to(query)) & {"date", "time"}  # not "où ... quand il a dit"
+        kinds = _leads_to(question) | _leads_to(query)
+        spare = not kinds & {"date", "time"}  # not "où ... quand il a dit"
         text, citations, result.unsupported = attribute(safe, passages, question=asked, spare_dates=spare)
         concerned = about(query, _cited(passages, citations))
         if citations and not concerned and MARKER.search(safe):
@@ -932,7 +932,7 @@ def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Pa
                 MARKER.sub("", safe), passages, question=asked, spare_dates=spare
             )
             concerned = about(query, _cited(passages, citations))
-        dated = citations and not concerned and "date" in _leads_to(question) | _leads_to(query)
+        dated = citations and not concerned and "date" in kinds
         if dated and (redated := _dated_about(query, safe, passages, lang)):
             text, citations, result.unsupported = redated
             concerned = True
@@ -963,8 +963,8 @@ def _dated_about(
         return None
     month, day = days.pop()
     for p in passages:
-        dated = annotate(p.text, p.date)  # "lundi (2 juin 2025)"
-        if (month, day) in facts_of(dated, doc_date=p.date).days and about(query, [p]):
+        if (month, day) in passage_facts(p).days and about(query, [p]):
+            dated = annotate(p.text, p.date)  # "lundi (2 juin 2025)"
             stated = (d.year for d in dates(dated) if (d.month, d.day) == (month, day) and d.year)
             year = next(stated, None) or getattr(published(p.date), "year", None)
             phrase = f"{day} {(MONTHS_FR if lang == 'fr' else MONTHS_EN)[month - 1]}" + (f" {year}" if year else "")
