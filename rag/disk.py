@@ -28,7 +28,12 @@ LOCK_FILE = ".rag-write.lock"
 LEXICAL_DIR = "lexical"  # the BM25 index (rag/lexical.py), derived from the chunks
 LEGACY_SENTENCE_DB = "sentences.sqlite3"  # an older release's sentence-vector cache
 PROBED_FILE = ".rag-probed"
-PROBE_TIMEOUT_S = 120.0
+# A sound store opens and answers the probe in a few seconds; loading its HNSW files grows
+# with their size. Chroma 1.5 can also hang for good in native code on a segment a kill left
+# half-written (chroma-core/chroma#7678; seen in the kill test): a probe that outlasts this
+# is taken for such a hang, not for a slow machine.
+PROBE_TIMEOUT_S = 60.0
+PROBE_S_PER_MB = 0.5
 
 
 def rebuild_hint(settings: Settings) -> str:
@@ -84,8 +89,9 @@ def is_writing(settings: Settings) -> bool:
 # child process opens it and runs a few queries; a crash there becomes a message.
 # For `rag ingest` the child also adds a few vectors and deletes them again: a segment
 # left by a kill mid-flush can be read and queried, then crash the first add (seen in
-# the kill test). A healthy check is remembered (by a digest of the segment files) in
-# PROBED_FILE.
+# the kill test). A check that does not finish counts as damage too: Chroma can also
+# hang on such a segment, and a process that opened it would hang with it. A healthy
+# check is remembered (by a digest of the segment files) in PROBED_FILE.
 _PROBED: set[str] = set()
 _SEGMENT_DIR = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _PROBED_LOCK = threading.Lock()
@@ -191,26 +197,43 @@ def mark_checked(settings: Settings) -> None:
             (settings.store_dir / PROBED_FILE).write_text(digest, encoding="utf-8")
 
 
-def probe(store_dir: Path, *, write: bool = False, timeout_s: float = PROBE_TIMEOUT_S) -> str | None:
+def probe(store_dir: Path, *, write: bool = False, timeout_s: float | None = None) -> str | None:
     """None when a child process can open and query the store (and, with `write`, add and
-    delete a few vectors), else what went wrong."""
+    delete a few vectors) within `timeout_s` (by default `probe_timeout`), else what went wrong."""
     env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", ANONYMIZED_TELEMETRY="False")
+    limit = probe_timeout(store_dir) if timeout_s is None else timeout_s
     try:
         done = subprocess.run(
             [sys.executable, "-c", _PROBE, str(store_dir), "write" if write else "read"],
             capture_output=True,
             text=True,
-            timeout=timeout_s,
+            timeout=limit,
             env=env,
         )
-    except (subprocess.TimeoutExpired, OSError):
-        return None  # too slow to tell (a loaded machine) or no child process: do not block the user on it
+    except subprocess.TimeoutExpired:
+        return f"opening it in a separate check process did not finish in {limit:.0f} s"
+    except OSError:
+        return None  # no child process: do not block the user on the check
     if done.returncode == 0:
         return None
     if done.returncode < 0:
         return f"opening it crashed a separate check process with {_signal_name(-done.returncode)}"
     lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
     return lines[-1][:300] if lines else f"the check exited with code {done.returncode}"
+
+
+def probe_timeout(store_dir: Path) -> float:
+    """Seconds a probe may take: `PROBE_TIMEOUT_S`, plus `PROBE_S_PER_MB` per MB of segment files.
+
+    >>> probe_timeout(Path("/nonexistent"))
+    60.0
+    """
+    size = 0
+    with suppress(OSError):
+        for segment in store_dir.iterdir():
+            if _is_segment_dir(segment):
+                size += sum(path.stat().st_size for path in segment.iterdir() if path.is_file())
+    return PROBE_TIMEOUT_S + PROBE_S_PER_MB * size / 1e6
 
 
 def _signal_name(number: int) -> str:

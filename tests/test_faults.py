@@ -30,10 +30,11 @@ from rag import (
     ModelMissing,
     Settings,
     ask,
+    disk,
     ingest,
     stream,
 )
-from rag.disk import probe
+from rag.disk import PROBED_FILE, probe
 from rag.fakes import FakeEmbedder, FakeLLM
 from rag.retrieval import Retriever
 from rag.store import Store
@@ -302,6 +303,29 @@ def test_ingest_rebuilds_a_damaged_store_from_the_corpus(pristine: Settings, tmp
     assert answered.returncode == 0 and "Léon XIV" in answered.stdout, answered.stderr[-2000:]
     again = run_cli(["ingest"], env)
     assert again.returncode == 0 and "rebuilt" not in again.stdout and "5 unchanged" in again.stdout
+
+
+def test_a_store_whose_check_hangs_counts_as_damaged_and_ingest_rebuilds_it(
+    pristine: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chroma can also hang for good in native code on a segment a kill left half-written (the kill
+    test's recovering ingest once hung past its 180 s): a check that does not finish in time is
+    damage, so a reader gets the rebuild message and `rag ingest` rebuilds, instead of hanging."""
+    shutil.copytree(pristine.store_dir, tmp_path / "store")
+    settings = pristine.with_(store_dir=tmp_path / "store")
+    (settings.store_dir / PROBED_FILE).unlink(missing_ok=True)  # files not seen checked: the probe runs
+    count = Store(pristine, FakeEmbedder().id, FakeEmbedder().dim).count()
+    monkeypatch.setattr(disk, "_PROBE", "import time; time.sleep(60)")  # a check that hangs
+    monkeypatch.setattr(disk, "PROBE_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(disk, "PROBE_S_PER_MB", 0.0)
+    started = time.monotonic()
+    assert probe(settings.store_dir) == "opening it in a separate check process did not finish in 1 s"
+    assert time.monotonic() - started < 30
+    with pytest.raises(IndexIncompatible, match=r"did not finish in 1 s.*rm -rf"):
+        Retriever.open(settings)
+    report = ingest(settings=settings)
+    assert "did not finish" in report.rebuilt and "rebuilt from" in report.rebuilt
+    assert report.chunks == count and Store(settings, FakeEmbedder().id, FakeEmbedder().dim).count() == count
 
 
 # ---------------------------------------------------------------------------- another embedder
