@@ -41,7 +41,17 @@ from rag.glossary import in_french
 from rag.glosses import figures, gloss, unglossed
 from rag.lexical import analyze
 from rag.llm import LLM, Message, load_llm
-from rag.normalize import clock_times, dates, durations, fold, language, mentions_name, numbers, undated
+from rag.normalize import (
+    clock_times,
+    dates,
+    durations,
+    fold,
+    language,
+    mentions_name,
+    numbers,
+    undated,
+    written_in,
+)
 from rag.passages import BUDGET_CHARS, SentenceVectors, asked_kinds, asked_months, focus
 from rag.polarity import asking, evidence, is_yes_no, verdict
 from rag.retrieval import Hit, Retriever
@@ -341,6 +351,9 @@ _WHEN_LAST = re.compile(  # "... s'étaient parlé quand pour la dernière fois 
 # "dans quel pays quand il a réclamé ... ?")
 _ASKED_LAST = re.compile(r"\b(?:[àa]\s+)?(?:quel(?:le)?s?|combien|what|which|how)\b[^,?]{0,30}\W*$", re.I)
 _WHERE_WHY = re.compile(r"^\W*(?:[\w'’-]+\s+)?(?:where|o[uù]|why|pourquoi)\b", re.I)  # "Where was he when ...?"
+# "Quelle a été la durée ...", "Quelle avait été la date ...": a tense that pushes what is asked
+# past the first four words; read as "Quelle est la durée ..."
+_BEEN = re.compile(r"^(\W*quel(?:le)?s?\s+)(?:a|ont|avait|avaient|aura|auront)\s+été\s+", re.I)
 
 
 def _leads_to(question: str) -> set[str]:
@@ -356,8 +369,10 @@ def _leads_to(question: str) -> set[str]:
     ({'date'}, {'date'})
     >>> _leads_to("Les pourparlers d'Istanbul, ils ont eu lieu à quelle date exactement ?")
     {'date'}
+    >>> _leads_to("Quelle a été la durée de la conversation de début juillet ?")
+    {'duration'}
     """
-    text = _LEAD_IN.sub("", question.strip())
+    text = _BEEN.sub(r"\1est ", _LEAD_IN.sub("", question.strip()))
     kinds = {"date"} if _WHEN_LAST.search(text) else set()
     if last := _ASKED_LAST.search(text):
         kinds |= asked_kinds(" ".join(last.group().split()[:4]))
@@ -868,12 +883,16 @@ def generate(
     # question: then the yes or no read from it is the answer, and no second try is needed.
     decided = proof is not None and is_refusal(raw) and restates(query, proof)
     nameless = not answer.abstained and yes is None and not names_someone(question, answer.answer)
-    if nameless or (answer.abstained and passages and not decided and (yes is None or is_refusal(raw))):
+    foreign = not answer.abstained and written_in(MARKER.sub("", answer.answer)) not in (None, lang)
+    if nameless or foreign or (answer.abstained and passages and not decided and (yes is None or is_refusal(raw))):
         # Small models say "not found" too readily, and a first answer the checks dropped
         # (unbacked, restating the question, about something else) may be a slip: ask once
         # more, without the way out and over more sentences, and keep the answer only if
         # every sentence of it is backed by a passage. So is a "who?" answered without a
-        # name, whose second answer must name someone. A yes/no answer is settled below.
+        # name, whose second answer must name someone, and an answer in the passages'
+        # language instead of the question's (copied French: "The second cycle of
+        # négociations directes ... s'est tenu lundi"); a second answer is kept only in the
+        # question's language. A yes/no answer is settled below.
         shown = (wider and wider()) or passages
         retry_messages = [
             {"role": "system", "content": SYSTEM_RETRY},
@@ -881,7 +900,9 @@ def generate(
         ]
         second = "".join(llm.stream(retry_messages, max_tokens=settings.max_answer_tokens))
         retry = finish(question, query, lang, lead_with(second, yes, lang), shown)
-        if not retry.abstained and retry.unsupported == 0 and (not nameless or names_someone(question, retry.answer)):
+        named = not nameless or names_someone(question, retry.answer)
+        native = written_in(MARKER.sub("", retry.answer)) in (None, lang)
+        if not retry.abstained and retry.unsupported == 0 and named and native:
             answer, raw = retry, second
         answer.retried = True
     if proof is not None and yes is not None and (not is_refusal(raw) or decided):

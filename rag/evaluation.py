@@ -25,7 +25,7 @@ from typing import Any
 from rag.answer import Answer, answer_passages, ask, merge_hits, search_queries
 from rag.checking import Gold, check
 from rag.citations import MARKER, Passage
-from rag.normalize import language
+from rag.normalize import language, written_in
 from rag.retrieval import Retriever
 from rag.settings import PROJECT_DIR, Settings
 from rag.squad import SquadItem, build_corpus, exact_match, f1, is_squad
@@ -136,11 +136,8 @@ def retrieval_metrics(ranks: Sequence[int]) -> dict[str, float]:
 def score_answer(item: Item, answer: Answer) -> dict[str, Any]:
     """Checker verdict, citation precision/recall and language match for one answer."""
     text = MARKER.sub("", answer.answer)
-    # "2022", "Istanbul" or "Marco Rubio. Sergei Lavrov." says nothing about its language: only
-    # judge answers of 3 words or more, not all of them names.
-    words = [w for w in text.split() if any(c.isalpha() for c in w)]
-    judged = len(words) >= 3 and not all(w[0].isupper() for w in words)
-    record: dict[str, Any] = {"language_ok": language(text) == item.language if judged else None}
+    said = written_in(text)  # None for "2022", "Istanbul" or "Marco Rubio. Sergei Lavrov."
+    record: dict[str, Any] = {"language_ok": said == item.language if said else None}
     if item.answers:
         record["exact_match"] = max(exact_match(text, a) for a in item.answers)
         record["f1"] = max(f1(text, a) for a in item.answers)

@@ -61,9 +61,7 @@ _TO_FRENCH = {
     for french, englishes in [entry.split("=")]
     for english in englishes.split(",")
 }
-_ENGLISH = re.compile(
-    r"\b(" + "|".join(sorted(map(re.escape, _TO_FRENCH), key=len, reverse=True)) + r")\b", re.I
-)
+_ENGLISH = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _TO_FRENCH), key=len, reverse=True)) + r")\b", re.I)
 
 
 def in_french(text: str) -> str:

@@ -539,6 +539,19 @@ _EN_WORDS = frozenset(_split(
 ))  # fmt: skip
 
 
+def written_in(text: str) -> str | None:
+    """`language(text)` when `text` says which: None for fewer than three words or only names
+    ("2022", "Istanbul", "Marco Rubio. Sergei Lavrov."), which read alike in both.
+
+    >>> written_in("Marco Rubio [1]."), written_in("Il a duré une heure."), written_in("It lasted an hour.")
+    (None, 'fr', 'en')
+    """
+    words = [w for w in text.split() if any(c.isalpha() for c in w)]
+    if len(words) < 3 or all(w[0].isupper() for w in words):
+        return None
+    return language(text)
+
+
 def language(text: str) -> str:
     """'fr' or 'en' for a question or answer.
 
