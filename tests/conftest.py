@@ -85,6 +85,8 @@ EMBEDDED_ONLY: dict[str, str] = {
         "the crash probe guards Chroma's in-process HNSW loader, which a server client never runs",
     "tests/test_faults.py::test_the_writers_probe_adds_and_deletes_and_leaves_a_sound_store_as_it_was":
         "the crash probe guards Chroma's in-process HNSW writer, which a server client never runs",
+    "tests/test_faults.py::test_a_store_whose_check_hangs_counts_as_damaged_and_ingest_rebuilds_it":
+        "the crash probe guards Chroma's in-process HNSW loader, which a server client never runs",
     "tests/test_faults.py::test_ingest_rebuilds_a_damaged_store_from_the_corpus":
         "damages the embedded store's HNSW files on disk (a server keeps its own)",
     "tests/test_faults.py::test_read_only_store_gets_a_clear_message":
