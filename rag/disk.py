@@ -91,7 +91,8 @@ def is_writing(settings: Settings) -> bool:
 # left by a kill mid-flush can be read and queried, then crash the first add (seen in
 # the kill test). A check that does not finish counts as damage too: Chroma can also
 # hang on such a segment, and a process that opened it would hang with it. A healthy
-# check is remembered (by a digest of the segment files) in PROBED_FILE.
+# check is remembered (by a digest of the segment files) in PROBED_FILE, which an ingest
+# deletes before it writes and rewrites when it has written everything.
 _PROBED: set[str] = set()
 _SEGMENT_DIR = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _PROBED_LOCK = threading.Lock()
@@ -195,6 +196,16 @@ def mark_checked(settings: Settings) -> None:
     if digest:
         with suppress(OSError):
             (settings.store_dir / PROBED_FILE).write_text(digest, encoding="utf-8")
+
+
+def forget_checked(settings: Settings) -> None:
+    """Forget that the segment files were checked: called by an ingest before it writes. A kill
+    mid-write can leave Chroma's files as they were and its write log half applied, which the
+    next process to open the store replays (and Chroma can hang or crash on); without the
+    record, that process checks the store in a child first."""
+    if not settings.chroma_url:
+        with suppress(OSError):
+            (settings.store_dir / PROBED_FILE).unlink(missing_ok=True)
 
 
 def probe(store_dir: Path, *, write: bool = False, timeout_s: float | None = None) -> str | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.chunking import Chunk, chunk_sentences, chunk_text, sentence_text
-from rag.disk import discard_embedded, mark_checked, write_lock
+from rag.disk import discard_embedded, forget_checked, mark_checked, write_lock
 from rag.documents import Document, list_documents, load_metadata, read_document
 from rag.embeddings import Embedder, load_embedder
 from rag.errors import DocumentError, IndexDamaged
@@ -98,14 +98,15 @@ def ingest(
                 doc.source, doc.sha256, doc.text, max_chars=settings.chunk_chars, overlap=settings.chunk_overlap
             )
             todo.append((doc, chunks))
+        present = {p.relative_to(corpus).as_posix() for p in files} | set(report.skipped)
+        gone = sorted(set(states) - present) if paths is None else []
+        orphans = sorted(store.orphans - present) if paths is None else []  # sentences a kill left without chunks
+        if todo or gone or orphans:
+            forget_checked(settings)  # until mark_checked below: a kill on the way leaves the store to be checked
         report.embedded = _write(store, embedder, todo, progress)
-        if paths is None:
-            present = {p.relative_to(corpus).as_posix() for p in files} | set(report.skipped)
-            for source in sorted(set(states) - present):
-                store.remove_file(source)
-                report.removed.append(source)
-            for source in sorted(store.orphans - present):  # sentences left by a kill before their chunks
-                store.remove_file(source)
+        for source in gone + orphans:
+            store.remove_file(source)
+        report.removed = gone
         if report.changed or not LexicalIndex.current(lexical_dir(settings)):
             rebuild_lexical(settings, store)
         report.chunks = store.count()

@@ -87,6 +87,8 @@ EMBEDDED_ONLY: dict[str, str] = {
         "the crash probe guards Chroma's in-process HNSW writer, which a server client never runs",
     "tests/test_faults.py::test_a_store_whose_check_hangs_counts_as_damaged_and_ingest_rebuilds_it":
         "the crash probe guards Chroma's in-process HNSW loader, which a server client never runs",
+    "tests/test_faults.py::test_an_ingest_that_dies_while_writing_leaves_the_store_to_be_checked":
+        "the crash probe's record is the embedded store's (a server client never probes)",
     "tests/test_faults.py::test_ingest_rebuilds_a_damaged_store_from_the_corpus":
         "damages the embedded store's HNSW files on disk (a server keeps its own)",
     "tests/test_faults.py::test_read_only_store_gets_a_clear_message":

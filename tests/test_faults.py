@@ -5,6 +5,7 @@ complete. (An unreachable Ollama server is covered in test_ollama.py.)"""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -326,6 +327,35 @@ def test_a_store_whose_check_hangs_counts_as_damaged_and_ingest_rebuilds_it(
     report = ingest(settings=settings)
     assert "did not finish" in report.rebuilt and "rebuilt from" in report.rebuilt
     assert report.chunks == count and Store(settings, FakeEmbedder().id, FakeEmbedder().dim).count() == count
+
+
+
+def test_an_ingest_that_dies_while_writing_leaves_the_store_to_be_checked(
+    pristine: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kill mid-write can leave Chroma's segment files as they were (so their digest still
+    matches the last check) and its write log half applied: an ingest forgets the check before
+    it writes, so the next process to open the store probes it first, and records it again
+    only once it has written everything."""
+    shutil.copytree(pristine.store_dir, tmp_path / "store")
+    shutil.copytree(pristine.corpus_dir, tmp_path / "corpus")
+    settings = pristine.with_(store_dir=tmp_path / "store", corpus_dir=tmp_path / "corpus")
+    probed = settings.store_dir / PROBED_FILE
+    assert probed.exists()
+    assert ingest(settings=settings).changed is False and probed.exists()  # nothing to write: nothing forgotten
+    article = sorted(settings.corpus_dir.glob("*.txt"))[0]
+    article.write_text(article.read_text(encoding="utf-8") + "\nUne phrase de plus.\n", encoding="utf-8")
+
+    def dies(*args: object) -> int:
+        assert not probed.exists(), "the check was still on record while the ingest wrote"
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(importlib.import_module("rag.ingest"), "_write", dies)  # `rag.ingest` is also the function
+    with pytest.raises(KeyboardInterrupt):
+        ingest(settings=settings)
+    assert not probed.exists()
+    monkeypatch.undo()
+    assert ingest(settings=settings).updated == [article.name] and probed.exists()
 
 
 # ---------------------------------------------------------------------------- another embedder
