@@ -117,6 +117,12 @@ for col in client.list_collections():
 """
 
 
+def segment_files(store_dir: Path) -> list[Path]:
+    """Chroma's vector segment files, in a stable order (raises OSError when unreadable)."""
+    segments = sorted(p for p in store_dir.iterdir() if _is_segment_dir(p))
+    return [path for segment in segments for path in sorted(segment.iterdir()) if path.is_file()]
+
+
 def segments_digest(store_dir: Path) -> str | None:
     """A digest of Chroma's vector segment files, or None when there are none yet.
 
@@ -126,16 +132,14 @@ def segments_digest(store_dir: Path) -> str | None:
     digest = hashlib.blake2b(digest_size=16)
     found = False
     try:
-        segments = sorted(p for p in store_dir.iterdir() if p.is_dir() and _SEGMENT_DIR.fullmatch(p.name))
-        for segment in segments:
-            for path in sorted(segment.iterdir()):
-                if path.name == "length.bin" or not path.is_file():
-                    continue
-                found = True
-                digest.update(f"{segment.name}/{path.name}\0".encode())
-                with path.open("rb") as fh:
-                    while block := fh.read(1 << 20):
-                        digest.update(block)
+        for path in segment_files(store_dir):
+            if path.name == "length.bin":
+                continue
+            found = True
+            digest.update(f"{path.parent.name}/{path.name}\0".encode())
+            with path.open("rb") as fh:
+                while block := fh.read(1 << 20):
+                    digest.update(block)
     except OSError:
         return None  # unreadable: Chroma will say so itself
     return digest.hexdigest() if found else None
@@ -239,11 +243,10 @@ def probe_timeout(store_dir: Path) -> float:
     >>> probe_timeout(Path("/nonexistent"))
     60.0
     """
-    size = 0
-    with suppress(OSError):
-        for segment in store_dir.iterdir():
-            if _is_segment_dir(segment):
-                size += sum(path.stat().st_size for path in segment.iterdir() if path.is_file())
+    try:
+        size = sum(path.stat().st_size for path in segment_files(store_dir))
+    except OSError:
+        size = 0
     return PROBE_TIMEOUT_S + PROBE_S_PER_MB * size / 1e6
 
 
