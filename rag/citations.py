@@ -519,12 +519,6 @@ def restates(question: str, passage: Passage) -> bool:
     return bool(asked) and 2 * len(asked & facts_of(passage.text).words) >= len(asked)
 
 
-# Names that stand for a side, as a nationality does: "le Kremlin" is what the articles also
-# call "la partie russe", "Moscou" or Putin's adviser ("the call the Kremlin called frank").
-_SIDES = {name_key(n) for n in ("Kremlin",)}
-_MONTH_KEYS = {name_key(m) for m in MONTHS_EN}
-
-
 def about(question: str, passages: Sequence[Passage]) -> bool:
     """False when the question names someone, a day or a number and none of `passages` (nor
     their articles' titles) holds any of it: an answer drawn from them is about something else
@@ -542,14 +536,8 @@ def about(question: str, passages: Sequence[Passage]) -> bool:
     >>> about("How many died in the Russian derailments?", [Passage(1, "b", 0, 9, "En Russie, 7 morts.", "", None, 1)])
     True
     >>> frank = Passage(1, "a.txt", 0, 30, "Ouchakov a qualifié l'appel de « franc ».", "", None, 1.0)
-    >>> about("Combien a duré l'appel que le Kremlin a dit « franc » ?", [frank]), about("L'appel de Rubio ?", [frank])
+    >>> about("Combien a duré l'appel que le Kremlin a dit « franc » ?", [frank]), about("Le Kremlin ?", [frank])
     (True, False)
-    >>> monday = Passage(1, "a.txt", 0, 30, "Trump appellera lundi.", "Un appel le lundi 19 mai", None, 1.0)
-    >>> about("Delegations met in Istanbul in May. Which day?", [monday]), about("Who called in May?", [monday])
-    (False, True)
-    >>> franche = Passage(1, "a.txt", 0, 60, "L'appel a duré une heure, selon Iouri Ouchakov.", "", None, 1.0)
-    >>> about("Combien a duré l'appel que le Kremlin a qualifié de franc ?", [franche])
-    True
     >>> aid = Passage(1, "a.txt", 0, 60, "Le gouvernement de Donald Trump aide Kiev comme Joe Biden.", "", None, 1.0)
     >>> about("Trump's government kept up aid to Ukraine started under which president?", [aid])
     True
@@ -562,9 +550,7 @@ def about(question: str, passages: Sequence[Passage]) -> bool:
     years = _years(question)
     if years and not any(years & _years(f"{p.text} {p.title} {p.date or ''}") for p in passages):
         return False  # "Who won the 2024 election?" answered from a passage that never says 2024
-    named = asked.names - {name_key(m) for m in _DEMONYM.findall(question)} - _SIDES
-    if named - _MONTH_KEYS:  # "in Istanbul in May": the place decides; "mai" is no name in French
-        named -= _MONTH_KEYS
+    named = asked.names - {name_key(m) for m in _DEMONYM.findall(question)}
     if not (named or asked.days or asked.numbers or asked.ranks):
         return True  # "the Russian train derailments" names no one: "Russian" may be "en Russie"
     if named:  # "Zelensky's visit to Denmark": a passage on other people's aid is about something else
