@@ -883,7 +883,7 @@ def generate(
     # question: then the yes or no read from it is the answer, and no second try is needed.
     decided = proof is not None and is_refusal(raw) and restates(query, proof)
     nameless = not answer.abstained and yes is None and not names_someone(question, answer.answer)
-    foreign = not answer.abstained and written_in(MARKER.sub("", answer.answer)) not in (None, lang)
+    foreign = not answer.abstained and written_in(answer.answer) not in (None, lang)  # its [n] hold no words
     if nameless or foreign or (answer.abstained and passages and not decided and (yes is None or is_refusal(raw))):
         # Small models say "not found" too readily, and a first answer the checks dropped
         # (unbacked, restating the question, about something else) may be a slip: ask once
@@ -901,7 +901,7 @@ def generate(
         second = "".join(llm.stream(retry_messages, max_tokens=settings.max_answer_tokens))
         retry = finish(question, query, lang, lead_with(second, yes, lang), shown)
         named = not nameless or names_someone(question, retry.answer)
-        native = written_in(MARKER.sub("", retry.answer)) in (None, lang)
+        native = written_in(retry.answer) in (None, lang)
         if not retry.abstained and retry.unsupported == 0 and named and native:
             answer, raw = retry, second
         answer.retried = True

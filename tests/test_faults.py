@@ -329,7 +329,6 @@ def test_a_store_whose_check_hangs_counts_as_damaged_and_ingest_rebuilds_it(
     assert report.chunks == count and Store(settings, FakeEmbedder().id, FakeEmbedder().dim).count() == count
 
 
-
 def test_an_ingest_that_dies_while_writing_leaves_the_store_to_be_checked(
     pristine: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
