@@ -43,7 +43,8 @@ from rag.weekdays import MONTHS_EN, MONTHS_FR
 
 _WH = r"(?:qui|quel(?:le)?s?|quand|où|combien|comment|who|which|what|when|where|how)"
 _DIFFERENCE = re.compile(
-    r"\bde combien\b.*\b(?:plus|moins)\b|\bhow (?:much|many)\b.*\b(?:more|less|fewer|longer|shorter|later|earlier"
+    r"\bde combien\b.*\b(?:plus|moins)\b|\bcombien de \w+ de (?:plus|moins)\b"
+    r"|\bhow (?:much|many)\b.*\b(?:more|less|fewer|longer|shorter|later|earlier"
     r"|higher|lower|bigger|larger|smaller)\b.*\bthan\b",
     re.I,
 )
@@ -64,15 +65,22 @@ _BOTH = re.compile(
 # "How many minutes longer was X than Y?", "X a-t-il duré plus longtemps que Y ?", "Was X shorter than Y?"
 _VERB_FR = r"(?:a-t-(?:il|elle)|ont-(?:ils|elles)|est-(?:il|elle)|sont-(?:ils|elles)|a|ont|est|sont)"
 _LONG_FR = r"(?P<sign>plus|moins)\s+(?P<adj>longs?|longues?|courts?|courtes?|longtemps)"
-_THAN_FR = r"\s+qu(?:e\s+|['’])(?P<y>.+?)\s*\?*\s*$"
+_THAN_FR = r"\s+(?:qu(?:e\s+|['’])|par rapport à\s+)(?P<y>.+?)\s*\?*\s*$"
+# "X a duré combien de minutes de plus que Y ?", "Combien de minutes de plus a duré X que Y ?"
+_MORE_FR = r"combien de (?P<unit>minutes|temps|heures) de (?P<sign>plus|moins)"
 _SHAPES = [
     ("difference", re.compile(
         rf"^\s*de combien(?: de (?P<unit>minutes|heures|temps))?\s+(?P<x>.+?)\s+{_VERB_FR}\s+(?:été|duré)\s+"
         rf"{_LONG_FR}{_THAN_FR}", re.I)),
     ("difference", re.compile(
-        r"^\s*(?:(?:roughly|approximately|about|exactly|so|and),?\s+)?"
+        r"^\s*(?:(?:roughly|approximately|about|exactly|so|and|by),?\s+)?"
         r"how (?:many (?:more )?(?P<unit>minutes|hours)|much) (?P<adj>longer|shorter)? ?(?:was|were|did|is) "
         r"(?P<x>.+?)(?: last| take)?(?: (?P<adj2>longer|shorter))? than (?P<y>.+?)\s*\?*\s*$", re.I)),
+    ("difference", re.compile(rf"^\s*(?P<x>.+?)\s+(?:a(?:-t-(?:il|elle))?\s+)?duré\s+{_MORE_FR}{_THAN_FR}", re.I)),
+    ("difference", re.compile(rf"^\s*{_MORE_FR}\s+(?:a(?:-t-(?:il|elle))?\s+)?duré\s+(?P<x>.+?){_THAN_FR}", re.I)),
+    ("difference", re.compile(  # "X lasted how many minutes longer than Y?"
+        r"^\s*(?P<x>.+?)\s+(?:lasted|took|ran|went on)\s+how (?:many (?:more )?(?P<unit>minutes|hours)|much)"
+        r"(?: (?P<adj>longer|shorter))? than (?P<y>.+?)\s*\?*\s*$", re.I)),
     ("compare", re.compile(
         rf"^\s*(?:est-ce que\s+)?(?P<x>.+?)\s+{_VERB_FR}\s+(?:été|duré)\s+{_LONG_FR}{_THAN_FR}", re.I)),
     ("compare", re.compile(
@@ -217,6 +225,14 @@ def rule_parts(question: str, lang: str) -> tuple[list[str], str, bool] | None:
     (["Combien de temps a duré l'appel de juin ?", "Combien de temps a duré l'appel du 3 juillet ?"], 'minutes', True)
     >>> rule_parts("Roughly how many minutes longer was the June call than the one on July 3?", "en")[0]
     ['How long did the June call last?', 'How long did the call on July 3 last?']
+    >>> rule_parts("L'appel du 4 juin a duré combien de minutes de plus que celui du 3 juillet ?", "fr")[0]
+    ["Combien de temps a duré l'appel du 4 juin ?", "Combien de temps a duré l'appel du 3 juillet ?"]
+    >>> rule_parts("Combien de minutes de moins a duré l'appel de juillet par rapport à celui de juin ?", "fr")[1:]
+    ('minutes', False)
+    >>> rule_parts("The June call lasted how many minutes longer than the July one?", "en")[0]
+    ['How long did the June call last?', 'How long did the July call last?']
+    >>> rule_parts("By how many minutes was the June call longer than the one on 3 July?", "en")[0][1]
+    'How long did the call on 3 July last?'
     >>> rule_parts("Il s'est passé combien de jours entre l'appel du 19 mai et celui du 3 juillet ?", "fr")[0]
     ["À quelle date a eu lieu l'appel du 19 mai ?", "À quelle date a eu lieu l'appel du 3 juillet ?"]
     >>> rule_parts("How many years passed between Russia's annexation of Crimea and Putin's claim?", "en")[0][1]

@@ -22,6 +22,7 @@ from rag.weekdays import in_french as _calendar
 # English word (and its plural or past forms) -> French words, lower case. General news
 # vocabulary: politics, diplomacy, war, economy, justice, disasters, society.
 _WORDS = """
+abordé évoqué=discussed,come up,came up,brought up,raised|
 accord=agreement,agreements,deal,deals|accuser=accuse,accused,accuses|aide=aid|
 aérodromes=airfield,airfields,airbase,airbases,airport,airports|alliés=allies,ally|
 annexion=annexation|annonce=announcement,announced,announce|appel=call,calls,phone call|
@@ -39,7 +40,8 @@ dirigeant=leader,leaders|document=document,documents|drones=drone,drones|
 entretien=talk,interview|envoyé=envoy|escalade=escalation|explosions=explosion,explosions,blasts|
 forces=forces|frappes=strike,strikes,struck,airstrike,airstrikes|frontière=border|fuseau horaire=time zone,timezone|
 gouvernement=government|guerre=war|habitants=residents,inhabitants|hôpital=hospital|
-incendie=blaze|infrastructures=infrastructure|invasion=invasion|juge=judge|
+incendie=blaze|informé=informed,notified,forewarned|
+avance=ahead of time,in advance,advance notice,beforehand|infrastructures=infrastructure|invasion=invasion|juge=judge|
 livraisons=deliveries,delivery,shipments,shipment|loi=law,bill|manifestation=protest,demonstration|
 marine=navy|médiation=mediation|mémorandum=memorandum|menace=threat,threatened,threats|
 ministre=minister|missiles=missile,missiles|morts=dead,deaths,died,fatalities|
@@ -53,7 +55,7 @@ sanctions=sanctions|secrétaire=secretary|soldats=soldiers,soldier|sommet=summit
 soutien=support,backing|spatial=space|sujets=topics,topic,subjects,subject,issues|
 territoire=territory,territories|terreur=terror,terrorism|tués=killed|trains=train,trains|
 trêve=truce|troupes=troops|usine=plant,factory|victimes=victims,casualties|
-visite=visit,visited|vote=vote
+visite=visit,visited,visiting,visits|vote=vote
 """
 _TO_FRENCH = {
     english.strip(): french

@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 
 from rag.citations import Passage
+from rag.glossary import in_french
 from rag.lexical import STOP_WORDS
 from rag.normalize import fold
 from rag.weekdays import MONTHS_EN, MONTHS_FR, WEEKDAYS_EN, WEEKDAYS_FR
@@ -135,8 +136,16 @@ def evidence(question: str, passages: Sequence[Passage]) -> Passage:
     >>> shown = [Passage(n, "a.txt", 0, 9, text, "", None, 1.0) for n, text in enumerate(texts, 1)]
     >>> evidence("Le 3 juillet, ont-ils discuté des livraisons d'armes lors de l'appel ?", shown).n
     2
+
+    An English question is read with its news words in French (`rag.glossary`), so that
+    "ahead of time" meets "à l'avance":
+
+    >>> texts = ["Poutine riposterait à l'attaque de drones.", "Il n'a pas su à l'avance que des drones attaqueraient."]
+    >>> shown = [Passage(n, "a.txt", 0, 9, text, "", None, 1.0) for n, text in enumerate(texts, 1)]
+    >>> evidence("Had Trump been warned ahead of time about the drone attack?", shown).n
+    2
     """
-    wanted = _keys(asking(question), asked=True)
+    wanted = _keys(in_french(asking(question)), asked=True)
     return max(passages, key=lambda p: len(wanted & _keys(p.text)))
 
 
@@ -150,7 +159,7 @@ def verdict(question: str, evidence: str) -> bool:
     (True, False)
     """
     asked = asking(question)
-    wanted = _keys(asked, asked=True)
+    wanted = _keys(in_french(asked), asked=True)
     read = []
     for sentence in re.split(r"(?<=[.!?;])\s+", evidence):
         best = max(_BUT.split(sentence), key=lambda clause: len(wanted & _keys(clause)))
