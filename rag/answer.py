@@ -27,6 +27,7 @@ from rag.citations import (
     concerns,
     counts_other,
     facts_of,
+    far_from_day,
     given_by_title,
     led_unmentioned,
     passage_facts,
@@ -421,12 +422,13 @@ _EARLIER = re.compile(r"\b(?:plus tôt|auparavant|la veille|earlier|beforehand|t
 _CHOICE = re.compile(r"\b(?:or|ou)\b(?!\s+(?:not|non|pas)\b)", re.I)
 
 
-def off_kind(question: str, answer: str, *, given: str = "") -> bool:
+def off_kind(question: str, answer: str, *, given: str = "", earlier: str = "") -> bool:
     """True when `answer` restates `question` instead of answering it: it has no word the
     question lacks (a name's other words, a near spelling and the names in `given`, those the
     question designates by their title, aside), or the question asks
     how long, when, what time or how many and it gives no duration, date, time of day or
-    number beyond those the question states, or it counts other things than those asked.
+    number beyond those the question states or, for a follow-up, the `earlier` turn gave,
+    or it counts other things than those asked.
 
     >>> off_kind("When had they spoken before the 19 May call?", "Before the 19 May call [1]")
     True
@@ -463,6 +465,11 @@ def off_kind(question: str, answer: str, *, given: str = "") -> bool:
     False
     >>> off_kind("Et il comptait parler à qui ensuite ?", "Quelques heures plus tôt, Rubio a appelé Lavrov [1].")
     True
+    >>> earlier = "When was the call supposed to happen? On Monday, May 19."
+    >>> off_kind("And when had they last spoken before that?", "On May 19 [1].", earlier=earlier)
+    True
+    >>> off_kind("And when had they last spoken before that?", "On 18 March [1].", earlier=earlier)
+    False
     """
     if is_yes_no(question):
         return False
@@ -488,7 +495,7 @@ def off_kind(question: str, answer: str, *, given: str = "") -> bool:
         return True  # "Three trains were destroyed" to "How many aircraft?"
     if _AFTERWARDS.search(question) and _EARLIER.search(bare) and not _EARLIER.search(question):
         return True  # "Et il comptait parler à qui ensuite ?" - "Quelques heures plus tôt, Rubio a appelé ..."
-    return bool(kinds) and not any(_facts(kind, bare) - _facts(kind, question) for kind in kinds)
+    return bool(kinds) and not any(_beyond(kind, bare, question, earlier) for kind in kinds)
 
 
 # What a sentence says was not given: "sans que le fuseau horaire soit précisé", "sans préciser
@@ -562,6 +569,17 @@ def _facts(kind: str, text: str) -> set[object]:
     if kind == "time":
         return set(clock_times(text))
     return set(numbers(text)) | ({0.0} if _NONE.search(text) else set())
+
+
+def _beyond(kind: str, answer: str, question: str, earlier: str) -> set[object]:
+    """The facts of `kind` in `answer` that neither the question states nor, for a follow-up,
+    the `earlier` turn gave (a day it gave, with or without its weekday or year: "before
+    that?" answered "On May 19", the day the earlier answer gave)."""
+    new = _facts(kind, answer) - _facts(kind, question) - _facts(kind, earlier)
+    if kind != "date":
+        return new
+    days = {(d.month, d.day) for d in dates(earlier) if d.day}
+    return {d for d in new if not (isinstance(d, tuple) and d[1:3] in days)}
 
 
 def timed(question: str, answer: str, citations: Sequence[Citation]) -> bool:
@@ -940,7 +958,8 @@ def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Pa
         passages=list(passages),
         raw_answer=raw,
     )
-    off = off_kind(question, safe, given=" ".join(given_by_title(question, passages)))
+    earlier = query[len(question) :] if query != question and query.startswith(question) else ""
+    off = off_kind(question, safe, given=" ".join(given_by_title(question, passages)), earlier=earlier)
     if not is_refusal(safe) and not off and not led_unmentioned(question, passages):
         asked = f"{question} {query}"
         kinds = _leads_to(question) | _leads_to(query)
@@ -957,7 +976,7 @@ def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Pa
         if dated and (redated := _dated_about(query, safe, passages, lang)):
             text, citations, result.unsupported = redated
             concerned = True
-        placed = not unplaced(question, text, citations)
+        placed = not unplaced(question, text, citations) and not far_from_day(question, _cited(passages, citations))
         if citations and concerned and timed(question, text, citations) and placed and not unsaid(query, citations):
             result.answer, result.citations, result.abstained = text, citations, False
             enumerate_list(question, result)

@@ -519,6 +519,50 @@ def restates(question: str, passage: Passage) -> bool:
     return bool(asked) and 2 * len(asked & facts_of(passage.text).words) >= len(asked)
 
 
+# Words that place what a question asks about relative to the day it names ("the call before 19 May").
+RELATIVE = re.compile(
+    r"\b(?:before|after|previous|prior|since|until|avant|apr[èe]s|pr[ée]c[ée]dent\w*|derni[eè]re?s?|depuis|jusqu)\b",
+    re.I,
+)
+NEAR_DAYS = 7  # an article reports what happened, or is announced, within about a week of it
+
+
+def far_from_day(question: str, passages: Sequence[Passage]) -> bool:
+    """True when `question` names a day (not as the bound of another time: "before 19 May")
+    and none of `passages` names that day nor comes from an article published within a week
+    of it: they report another event ("How long did the March 18 call last?" answered from
+    an article of 3 July on that day's call). Passages of undated articles are not judged.
+
+    >>> july = Passage(1, "a.txt", 0, 9, "L'appel a duré une heure.", "", "2025-07-03", 1.0)
+    >>> far_from_day("How long did the March 18 call last?", [july]), far_from_day("Le 3 juillet ?", [july])
+    (True, False)
+    >>> far_from_day("What came before the March 18 call?", [july]), far_from_day("How long?", [july])
+    (False, False)
+    >>> march = Passage(1, "a.txt", 0, 9, "Ils s'étaient parlé le 18 mars.", "", "2025-07-03", 1.0)
+    >>> far_from_day("How long did the March 18 call last?", [march])
+    False
+    """
+    asked = {(d.month, d.day) for d in dates(question) if d.month and d.day}
+    if not asked or RELATIVE.search(question):
+        return False
+    for p in passages:
+        day = published(p.date)
+        named = {(d.month, d.day) for d in dates(annotate(p.text, p.date)) if d.month and d.day}
+        if day is None or asked & named:
+            return False
+        if any(abs(day.toordinal() - _ordinal(day.year, month, d)) <= NEAR_DAYS for month, d in asked):
+            return False
+    return bool(passages)
+
+
+def _ordinal(year: int, month: int, day: int) -> int:
+    """The day's ordinal, or -1 (far from any) when there is no such day."""
+    try:
+        return dt.date(year, month, day).toordinal()
+    except ValueError:
+        return -1
+
+
 def about(question: str, passages: Sequence[Passage]) -> bool:
     """False when the question names someone, a day or a number and none of `passages` (nor
     their articles' titles) holds any of it: an answer drawn from them is about something else

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from rag.chunking import sentence_spans, sentence_text
-from rag.citations import ASKS_TIME, Passage, facts_of
+from rag.citations import ASKS_TIME, RELATIVE, Passage, facts_of
 from rag.embeddings import Embedder
 from rag.glossary import in_french
 from rag.lexical import analyze
@@ -57,10 +57,6 @@ MIN_CHARS = 12
 # A sentence that refers back to the one before it ("Ce sujet", "Cette décision", "Cela", "This").
 _ANAPHOR = re.compile(r"(?:Ce|Cet|Cette|Ces|Cela|Ceci|This|These)\b")
 MAX_CONTINUATION_CHARS = 250
-_RELATIVE = re.compile(
-    r"\b(?:before|after|previous|prior|since|until|avant|apr[èe]s|pr[ée]c[ée]dent\w*|derni[eè]re?s?|depuis|jusqu)\b",
-    re.I,
-)
 # What kind of fact a question asks for, and how to see one in a sentence.
 _ASKS: dict[str, re.Pattern[str]] = {
     "duration": re.compile(r"\b(?:how long|combien de temps|dur[ée]e?|dur[ée]|lasted?|last)\b", re.I),
@@ -316,7 +312,7 @@ def asked_months(question: str) -> set[int]:
     >>> asked_months("La première session, en mai ?"), asked_months("Et avant celle de mai ?")
     ({5}, set())
     """
-    return set() if _RELATIVE.search(question) else _months(question)
+    return set() if RELATIVE.search(question) else _months(question)
 
 
 def _off_date(hits: Sequence[Hit], asked: set[tuple[int, int]]) -> set[str]:
