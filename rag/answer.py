@@ -870,6 +870,15 @@ def _cited_year(answer: Answer) -> int | None:
     return years.pop() if len(years) == 1 else None
 
 
+def earlier_turn(question: str, query: str) -> str:
+    """The turn a follow-up follows, as `standalone` appends it to the question ('' if none).
+
+    >>> earlier_turn("Et il a duré ?", "Et il a duré ? (Quand ont-ils parlé ? Le 4 juin.)")
+    'Quand ont-ils parlé ? Le 4 juin.'
+    """
+    return query[len(question) :].strip(" ()") if query != question and query.startswith(question) else ""
+
+
 def generate(
     question: str,
     query: str,
@@ -888,7 +897,7 @@ def generate(
     t2 = time.perf_counter()
     proof = evidence(question, passages) if passages and is_yes_no(question) else None  # what settles a yes/no
     yes = verdict(question, proof.text) if proof else None
-    context = query[len(question) :].strip(" ()") if query != question and query.startswith(question) else ""
+    context = earlier_turn(question, query)
     asked = question if context else query
     messages = build_messages(asked, passages, lang, yes, context)
     for token in llm.stream(messages, max_tokens=settings.max_answer_tokens):
@@ -958,7 +967,7 @@ def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Pa
         passages=list(passages),
         raw_answer=raw,
     )
-    earlier = query[len(question) :] if query != question and query.startswith(question) else ""
+    earlier = earlier_turn(question, query)
     off = off_kind(question, safe, given=" ".join(given_by_title(question, passages)), earlier=earlier)
     if not is_refusal(safe) and not off and not led_unmentioned(question, passages):
         asked = f"{question} {query}"

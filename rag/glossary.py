@@ -27,7 +27,8 @@ accord=agreement,agreements,deal,deals|accuser=accuse,accused,accuses|aide=aid|
 aérodromes=airfield,airfields,airbase,airbases,airport,airports|alliés=allies,ally|
 annexion=annexation|annonce=announcement,announced,announce|appel=call,calls,phone call|
 armée=army|militaire=military|armes=weapon,weapons,arms|arrestation=arrest,arrested|
-attaque=attack,attacks,attacked,assault|avions=plane,planes,aircraft,jets|
+attaque=attack,attacks,attacked,assault|avance=ahead of time,in advance,advance notice,beforehand|
+avions=plane,planes,aircraft,jets|
 blessés=injured,wounded,hurt|bombardiers=bomber,bombers|budget=budget|
 cessez-le-feu=ceasefire,cease-fire|chef=head,chief|commerce=trade,commerce|
 communiqué=statement,press release|conflit=conflict|conseiller=adviser,advisor,aide|
@@ -40,8 +41,7 @@ dirigeant=leader,leaders|document=document,documents|drones=drone,drones|
 entretien=talk,interview|envoyé=envoy|escalade=escalation|explosions=explosion,explosions,blasts|
 forces=forces|frappes=strike,strikes,struck,airstrike,airstrikes|frontière=border|fuseau horaire=time zone,timezone|
 gouvernement=government|guerre=war|habitants=residents,inhabitants|hôpital=hospital|
-incendie=blaze|informé=informed,notified,forewarned|
-avance=ahead of time,in advance,advance notice,beforehand|infrastructures=infrastructure|invasion=invasion|juge=judge|
+incendie=blaze|informé=informed,notified,forewarned|infrastructures=infrastructure|invasion=invasion|juge=judge|
 livraisons=deliveries,delivery,shipments,shipment|loi=law,bill|manifestation=protest,demonstration|
 marine=navy|médiation=mediation|mémorandum=memorandum|menace=threat,threatened,threats|
 ministre=minister|missiles=missile,missiles|morts=dead,deaths,died,fatalities|
