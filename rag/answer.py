@@ -20,6 +20,7 @@ from rag.checking import polarity
 from rag.chunking import sentence_spans
 from rag.citations import (
     MARKER,
+    RELATIVE,
     Citation,
     Passage,
     about,
@@ -427,8 +428,8 @@ def off_kind(question: str, answer: str, *, given: str = "", earlier: str = "") 
     question lacks (a name's other words, a near spelling and the names in `given`, those the
     question designates by their title, aside), or the question asks
     how long, when, what time or how many and it gives no duration, date, time of day or
-    number beyond those the question states or, for a follow-up, the `earlier` turn gave,
-    or it counts other things than those asked.
+    number beyond those the question states or, for a follow-up asking about another time
+    ("before that?"), the `earlier` turn gave, or it counts other things than those asked.
 
     >>> off_kind("When had they spoken before the 19 May call?", "Before the 19 May call [1]")
     True
@@ -967,7 +968,9 @@ def finish(question: str, query: str, lang: str, raw: str, passages: Sequence[Pa
         passages=list(passages),
         raw_answer=raw,
     )
-    earlier = earlier_turn(question, query)
+    # A follow-up asking about another time than the conversation's ("before that?") is not
+    # answered by a date, length or number the earlier turn gave; "Et quand ?" may be.
+    earlier = earlier_turn(question, query) if RELATIVE.search(question) else ""
     off = off_kind(question, safe, given=" ".join(given_by_title(question, passages)), earlier=earlier)
     if not is_refusal(safe) and not off and not led_unmentioned(question, passages):
         asked = f"{question} {query}"
