@@ -31,6 +31,7 @@ from rag.citations import (
     far_from_day,
     given_by_title,
     led_unmentioned,
+    named_days,
     passage_facts,
     published,
     restates,
@@ -721,12 +722,12 @@ def _stating_day(part: str, shown: Callable[..., list[Passage]], settings: Setti
     """The first sentence, in the order they would be shown, that states the one day `part`
     names ("À quelle date a eu lieu l'appel du 19 mai ?": "... le lundi 19 mai ..."), its
     weekdays dated by its article's date, in a passage about what `part` names; None if none does."""
-    wanted = {(d.month, d.day) for d in dates(part) if d.month and d.day}
+    wanted = named_days(part)
     for p in shown(max_sentences=2 * settings.top_k, budget_chars=2 * BUDGET_CHARS):
         if not about(part, [p]):
             continue
         for s, e in sentence_spans(p.text):
-            if wanted & {(d.month, d.day) for d in dates(annotate(p.text[s:e], p.date)) if d.month and d.day}:
+            if wanted & named_days(p.text[s:e], p.date):
                 return Citation.of(1, p, p.start + s, p.start + e)
     return None
 
@@ -1010,7 +1011,7 @@ def _dated_about(
     >>> _dated_about("Quand a eu lieu le deuxième cycle à Istanbul ?", "Le 2 juin, en Turquie [1].", shown, "fr")[0]
     'Le 2 juin [1].'
     """
-    days = {(d.month, d.day) for d in dates(MARKER.sub("", answer)) if d.month and d.day}
+    days = named_days(MARKER.sub("", answer))
     if len(days) != 1:
         return None
     month, day = days.pop()

@@ -527,6 +527,16 @@ RELATIVE = re.compile(
 NEAR_DAYS = 7  # an article reports what happened, or is announced, within about a week of it
 
 
+def named_days(text: str, date: str | None = None) -> set[tuple[int, int]]:
+    """The calendar days (month, day) `text` names, its weekdays dated by `date` (an
+    article's publication date) when given.
+
+    >>> sorted(named_days("Ils se sont parlé lundi, après l'appel du 18 mars.", "2025-05-17"))
+    [(3, 18), (5, 12)]
+    """
+    return {(d.month, d.day) for d in dates(annotate(text, date) if date else text) if d.month and d.day}
+
+
 def far_from_day(question: str, passages: Sequence[Passage]) -> bool:
     """True when `question` names a day (not as the bound of another time: "before 19 May")
     and none of `passages` names that day nor comes from an article published within a week
@@ -542,13 +552,12 @@ def far_from_day(question: str, passages: Sequence[Passage]) -> bool:
     >>> far_from_day("How long did the March 18 call last?", [march])
     False
     """
-    asked = {(d.month, d.day) for d in dates(question) if d.month and d.day}
+    asked = named_days(question)
     if not asked or RELATIVE.search(question):
         return False
     for p in passages:
         day = published(p.date)
-        named = {(d.month, d.day) for d in dates(annotate(p.text, p.date)) if d.month and d.day}
-        if day is None or asked & named:
+        if day is None or asked & named_days(p.text, p.date):
             return False
         if any(abs(day.toordinal() - _ordinal(day.year, month, d)) <= NEAR_DAYS for month, d in asked):
             return False

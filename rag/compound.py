@@ -35,7 +35,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
-from rag.citations import MARKER, counted_words
+from rag.citations import MARKER, counted_words, named_days
 from rag.glosses import figures
 from rag.lexical import analyze
 from rag.normalize import counted, dates, durations, fold, numbers
@@ -437,7 +437,7 @@ def given_day(part: str, lang: str) -> str | None:
     """
     if _RELATIVE.search(part):
         return None
-    days = {(d.month, d.day) for d in dates(part) if d.month and d.day}
+    days = named_days(part)
     if len(days) != 1:
         return None
     month, number = days.pop()

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from rag.chunking import sentence_spans, sentence_text
-from rag.citations import ASKS_TIME, RELATIVE, Passage, facts_of
+from rag.citations import ASKS_TIME, RELATIVE, Passage, facts_of, named_days
 from rag.embeddings import Embedder
 from rag.glossary import in_french
 from rag.lexical import analyze
@@ -296,8 +296,7 @@ def _terms(text: str) -> frozenset[str]:
 def _days(text: str, date: str | None = None) -> set[tuple[int, int]]:
     """The calendar days (month, day) `text` names, its weekdays resolved against `date`,
     and the day of `date` itself (an article's publication date)."""
-    named = dates(f"{annotate(text, date)} {date}" if date else text)
-    return {(m.month, m.day) for m in named if m.month and m.day}
+    return named_days(f"{annotate(text, date)} {date}" if date else text)
 
 
 def _months(text: str) -> set[int]:
